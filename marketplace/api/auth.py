@@ -1,0 +1,18 @@
+"""Who is calling: resolvers ask for the actor the web layer authenticated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.actors import Actor, Role
+from marketplace.api.errors import UnauthenticatedError
+
+STAFF = (Role.ADMIN, Role.REVIEWER, Role.PUBLISHER)
+
+
+def require_staff(info: Any) -> Actor:
+    """The logged-in staff actor, or UNAUTHENTICATED (business permissions are the domain's)."""
+    actor: Actor = info.context["actor"]
+    if actor.role not in STAFF:
+        raise UnauthenticatedError("log in as data bank staff (Authorization: Bearer <token>)")
+    return actor

@@ -1,0 +1,1 @@
+"""The catalogue in GraphQL: departments, data assets, versions, the open review."""

@@ -1,0 +1,1 @@
+"""Staff identity in GraphQL: log in, who am I, open accounts."""

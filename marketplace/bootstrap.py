@@ -1,0 +1,98 @@
+"""The one composition root: reads settings, builds the applications and their adapters.
+
+Nothing else constructs infrastructure; everything else receives what it needs from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+from marketplace.datastore import Datastore, PostgresDatastore, SQLiteDatastore
+from marketplace.identity import KeyRing, PasswordHasher, TokenService
+from marketplace.projections.catalogue_view import CatalogueView
+from marketplace.projections.follower import Follower
+from marketplace.projections.sqlite_catalogue import SQLiteCatalogueView
+from marketplace.services.catalogue import Catalogue
+from marketplace.services.persistence import EventStoreConfig, PostgresParams
+from marketplace.services.staff import StaffDirectory
+from marketplace.settings import Settings
+
+
+@dataclass
+class DataBank:
+    """Everything a running data bank holds, built once per process."""
+
+    settings: Settings
+    catalogue: Catalogue
+    staff: StaffDirectory
+    datastore: Datastore
+    catalogue_view: CatalogueView
+    catalogue_follower: Follower
+    keyring: KeyRing
+    tokens: TokenService
+    closers: list = field(default_factory=list)
+
+    def start(self) -> None:
+        """Catch the read models up, then keep following the log in the background."""
+        self.catalogue_follower.catch_up()
+        self.catalogue_follower.start()
+
+    def close(self) -> None:
+        self.catalogue_follower.stop()
+        for close in reversed(self.closers):
+            close()
+        self.catalogue.close()
+        self.staff.close()
+
+
+def build(settings: Settings, *, create_tables: bool = True, fast_hashing: bool = False) -> DataBank:
+    """Build the data bank for ``settings``: SQLite files by default, PostgreSQL when
+    ``settings.database_url`` is set.
+
+    :param create_tables: False in API workers of a PostgreSQL deployment (``databank migrate``
+        creates the tables once; concurrent DDL from many workers races)
+    :param fast_hashing: cheap password hashing, for tests only
+    """
+    closers: list = []
+    data_dir = Path(settings.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if settings.database_url:
+        from marketplace.projections.postgres_catalogue import PostgresCatalogueView
+
+        pg = PostgresParams.from_url(settings.database_url)
+        store_config = EventStoreConfig(kind="postgres", postgres=pg, create_tables=create_tables)
+        datastore: Datastore = PostgresDatastore(pg.conninfo, schema=pg.schema)
+        pg_view = PostgresCatalogueView(pg.conninfo, pg.schema, create_tables=create_tables)
+        closers.append(pg_view.close)
+        view: CatalogueView = pg_view
+    else:
+        store_config = EventStoreConfig(kind="sqlite", directory=data_dir / "events",
+                                        create_tables=create_tables)
+        datastore = SQLiteDatastore(data_dir / "datastore.sqlite3")
+        view = SQLiteCatalogueView(data_dir / "read-models" / "catalogue.sqlite3")
+    if hasattr(datastore, "close"):
+        closers.append(datastore.close)
+    return _assemble(settings, store_config, datastore, view,
+                     KeyRing.load_or_create(data_dir), fast_hashing, closers)
+
+
+def build_in_memory(settings: Settings | None = None) -> DataBank:
+    """A complete data bank in memory (unit and BDD tests): POPO events, SQLite in memory."""
+    settings = settings or Settings()
+    return _assemble(settings, EventStoreConfig(kind="memory"), SQLiteDatastore(":memory:"),
+                     SQLiteCatalogueView(":memory:"), KeyRing.ephemeral(), True, [])
+
+
+def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Datastore,
+              view: CatalogueView, keyring: KeyRing, fast_hashing: bool, closers: list) -> DataBank:
+    catalogue = Catalogue(store_config.env_for(Catalogue.name), datastore=datastore)
+    staff = StaffDirectory(store_config.env_for(StaffDirectory.name),
+                           hasher=PasswordHasher(fast=fast_hashing))
+    tokens = TokenService(keyring, issuer=settings.public_url,
+                          ttl=timedelta(minutes=settings.token_ttl_minutes))
+    follower = Follower(catalogue, view, poll_seconds=settings.projection_poll_seconds)
+    return DataBank(settings=settings, catalogue=catalogue, staff=staff, datastore=datastore,
+                    catalogue_view=view, catalogue_follower=follower, keyring=keyring,
+                    tokens=tokens, closers=closers)

@@ -1,0 +1,168 @@
+"""``databank``: serve, migrate, demo, import, projections. Wiring only: no business logic here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from marketplace.bootstrap import DataBank, build
+from marketplace.settings import Settings
+
+
+def _bank(create_tables: bool = True) -> DataBank:
+    try:
+        return build(Settings.from_env(), create_tables=create_tables)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at INFO level.")
+def main(verbose: bool) -> None:
+    """六安市数据银行 — the Lu'an Data Bank.
+
+    Settings come from the environment: DATABANK_DATA_DIR (default ./var), DATABANK_DATABASE_URL
+    (postgresql://...; default: embedded SQLite), DATABANK_ENV (development|production).
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="API worker processes (PostgreSQL only: SQLite is one process).")
+@click.option("--demo/--no-demo", default=True, show_default=True,
+              help="Seed the Lu'an demo into an empty store first.")
+def serve(host: str, port: int, workers: int, demo: bool) -> None:
+    """Run the data bank (seeding the demo into an empty store)."""
+    import uvicorn
+
+    settings = Settings.from_env()
+    if workers > 1 and not settings.database_url:
+        raise click.ClickException("--workers > 1 needs DATABANK_DATABASE_URL (PostgreSQL): "
+                                   "the embedded SQLite store serves one process")
+    if workers > 1:
+        # Workers create no tables (concurrent DDL races); migrate first, once.
+        bank = _bank(create_tables=True)
+        if demo:
+            _seed(bank)
+        bank.close()
+        os.environ["DATABANK_WORKER_CREATE_TABLES"] = "no"
+        _print_welcome(settings, host, port)
+        uvicorn.run("marketplace.asgi:app", host=host, port=port, workers=workers,
+                    log_level="warning")
+        return
+    bank = _bank()
+    if demo:
+        _seed(bank)
+    from marketplace.web.app import create_app
+
+    _print_welcome(settings, host, port)
+    uvicorn.run(create_app(bank), host=host, port=port, log_level="warning")
+
+
+@main.command()
+def migrate() -> None:
+    """Create the tables (run once before starting PostgreSQL workers)."""
+    bank = _bank(create_tables=True)
+    bank.close()
+    click.echo("tables are in place")
+
+
+@main.command()
+@click.option("--enterprise-rows", type=int, default=None,
+              help="Rows of the enterprise registry (default: the demo's 100,000).")
+def demo(enterprise_rows: int | None) -> None:
+    """Seed the Lu'an demo (departments, staff, published assets) into an empty store."""
+    bank = _bank()
+    try:
+        _seed(bank, enterprise_rows)
+    finally:
+        bank.close()
+
+
+@main.command(name="import")
+@click.argument("asset_id")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "username", required=True, help="The publisher (staff username) importing.")
+@click.option("--format", "source_format", type=click.Choice(["csv", "xlsx", "jsonl"]), default=None)
+def import_version(asset_id: str, file: Path, username: str, source_format: str | None) -> None:
+    """Upload FILE as a new version of ASSET_ID, acting as publisher USERNAME (operator console)."""
+    from domain.errors import DomainError
+
+    bank = _bank()
+    try:
+        account = bank.staff.find_by_username(username)
+        if account is None:
+            raise click.ClickException(f"no staff account {username!r}")
+        fmt = source_format or {".xlsx": "xlsx", ".jsonl": "jsonl"}.get(file.suffix.lower(), "csv")
+        started = time.perf_counter()
+        with file.open("rb") as source:
+            try:
+                asset, number = bank.catalogue.upload_version(asset_id, source, source_format=fmt,
+                                                              by=account.actor())
+            except DomainError as error:
+                raise click.ClickException(error.message) from None
+        version = asset.get_version(number)
+        elapsed = time.perf_counter() - started
+        click.echo(f"version {number} of {asset.resource_code}: {version['row_count']:,} rows in "
+                   f"{elapsed:.1f} s, quality score {version['quality'].get('score')}")
+    finally:
+        bank.close()
+
+
+@main.group()
+def projections() -> None:
+    """Read models fed from the event log."""
+
+
+@projections.command()
+def rebuild() -> None:
+    """Rebuild the catalogue read model from the start of the event log."""
+    bank = _bank()
+    try:
+        started = time.perf_counter()
+        applied = bank.catalogue_follower.rebuild()
+        click.echo(f"catalogue: {applied:,} events applied in {time.perf_counter() - started:.2f} s")
+    finally:
+        bank.close()
+
+
+def _seed(bank: DataBank, enterprise_rows: int | None = None) -> None:
+    from marketplace.demo.seed import is_seeded, seed_demo
+
+    if is_seeded(bank):
+        return
+    click.echo("Seeding the Lu'an demo (first start only)...")
+    started = time.perf_counter()
+    seed_demo(bank, work_dir=Path(bank.settings.data_dir) / "demo-files",
+              enterprise_rows=enterprise_rows, progress=click.echo)
+    click.echo(f"Demo seeded in {time.perf_counter() - started:.1f} s.")
+
+
+def _print_welcome(settings: Settings, host: str, port: int) -> None:
+    from marketplace.demo.seed import DEMO_PASSWORD, demo_logins
+
+    base = f"http://{host}:{port}"
+    store = "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
+    click.echo(f"\n六安市数据银行 — the Lu'an Data Bank on {base} ({store})")
+    if settings.is_development:
+        click.echo(f"  GraphiQL:  {base}/graphql")
+    click.echo(f"  Catalogue: {base}/   JWKS: {base}/.well-known/jwks.json   Health: {base}/healthz")
+    click.echo(f"  Demo logins (password {DEMO_PASSWORD}):")
+    for login in demo_logins():
+        suffix = f" — {login.department}" if login.department else ""
+        click.echo(f"    {login.username:<28} {login.role}{suffix}")
+    click.echo("  Log in with: mutation { login(username: \"admin\", password: \"...\") { token } }\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

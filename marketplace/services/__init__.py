@@ -1,0 +1,1 @@
+"""Use cases: eventsourcing Applications, one method per thing a user does."""

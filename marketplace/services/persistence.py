@@ -1,0 +1,84 @@
+"""Where the event store lives: in memory (unit tests), one SQLite file per application (the
+embedded default), or PostgreSQL tables prefixed with the application name (scale-out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@dataclass(frozen=True)
+class PostgresParams:
+    host: str
+    port: int
+    dbname: str
+    user: str
+    password: str = ""
+    schema: str = "public"
+
+    @classmethod
+    def from_url(cls, url: str) -> "PostgresParams":
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgresql", "postgres"):
+            raise ValueError(f"a database URL starts with postgresql://, not {parts.scheme}://")
+        query = parse_qs(parts.query)
+        return cls(
+            host=parts.hostname or "127.0.0.1",
+            port=parts.port or 5432,
+            dbname=unquote(parts.path.lstrip("/")) or "postgres",
+            user=unquote(parts.username or "postgres"),
+            password=unquote(parts.password or ""),
+            schema=query.get("schema", ["public"])[0],
+        )
+
+    @property
+    def conninfo(self) -> str:
+        password = f" password={self.password}" if self.password else ""
+        return f"host={self.host} port={self.port} dbname={self.dbname} user={self.user}{password}"
+
+
+@dataclass(frozen=True)
+class EventStoreConfig:
+    """How to build each application's persistence.
+
+    :param kind: ``memory``, ``sqlite`` or ``postgres``
+    :param directory: the SQLite files' folder (``sqlite`` only)
+    :param postgres: connection parameters (``postgres`` only)
+    :param create_tables: False in API workers: ``databank migrate`` creates tables once,
+        because many processes creating them at once race on DDL
+    """
+
+    kind: str = "memory"
+    directory: Path | None = None
+    postgres: PostgresParams | None = None
+    create_tables: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def env_for(self, app_name: str) -> dict[str, str]:
+        """The eventsourcing environment for one application."""
+        env: dict[str, str] = {"CREATE_TABLE": "y" if self.create_tables else "n", **self.extra}
+        if self.kind == "memory":
+            env["PERSISTENCE_MODULE"] = "eventsourcing.popo"
+        elif self.kind == "sqlite":
+            assert self.directory is not None
+            self.directory.mkdir(parents=True, exist_ok=True)
+            env.update({
+                "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                # Each application its own file: SQLite table names are fixed.
+                "SQLITE_DBNAME": str(self.directory / f"{app_name.lower()}.sqlite3"),
+                "SQLITE_LOCK_TIMEOUT": "10",
+            })
+        elif self.kind == "postgres":
+            assert self.postgres is not None
+            p = self.postgres
+            env.update({
+                "PERSISTENCE_MODULE": "eventsourcing.postgres",
+                "POSTGRES_DBNAME": p.dbname, "POSTGRES_HOST": p.host, "POSTGRES_PORT": str(p.port),
+                "POSTGRES_USER": p.user, "POSTGRES_PASSWORD": p.password, "POSTGRES_SCHEMA": p.schema,
+                # The library's default waits forever for the table lock.
+                "POSTGRES_LOCK_TIMEOUT": "10", "POSTGRES_POOL_SIZE": "5",
+            })
+        else:
+            raise ValueError(f"unknown event store kind {self.kind!r}")
+        return env

@@ -1,0 +1,49 @@
+"""Settings, read once from the environment by the composition root (bootstrap)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the embedded defaults a newcomer needs.
+
+    :param data_dir: where SQLite files, signing keys and uploads live (``DATABANK_DATA_DIR``)
+    :param database_url: ``postgresql://user@host:port/db[?schema=name]`` moves the event store,
+        the datastore and the read models to PostgreSQL (``DATABANK_DATABASE_URL``)
+    :param environment: ``development`` (GraphiQL, introspection) or ``production``
+    :param max_upload_bytes: the largest version upload accepted (``DATABANK_MAX_UPLOAD_MB``)
+    :param token_ttl_minutes: lifetime of staff JWTs
+    :param public_url: the address printed for people and put in tokens' issuer
+    """
+
+    data_dir: Path = Path("var")
+    database_url: str | None = None
+    environment: str = "development"
+    max_upload_bytes: int = 512 * 2**20
+    token_ttl_minutes: int = 30
+    public_url: str = "http://127.0.0.1:8000"
+    projection_poll_seconds: float = 0.2
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        environment = env.get("DATABANK_ENV", "development")
+        if environment not in ("development", "production"):
+            raise ValueError(f"DATABANK_ENV must be development or production, not {environment!r}")
+        return cls(
+            data_dir=Path(env.get("DATABANK_DATA_DIR", "var")),
+            database_url=env.get("DATABANK_DATABASE_URL") or None,
+            environment=environment,
+            max_upload_bytes=int(float(env.get("DATABANK_MAX_UPLOAD_MB", "512")) * 2**20),
+            token_ttl_minutes=int(env.get("DATABANK_TOKEN_TTL_MINUTES", "30")),
+            public_url=env.get("DATABANK_PUBLIC_URL", "http://127.0.0.1:8000"),
+        )
+
+    @property
+    def is_development(self) -> bool:
+        return self.environment == "development"

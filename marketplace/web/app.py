@@ -1,0 +1,80 @@
+"""The Starlette application: /graphql, the JWKS, health, GraphiQL's static files, the home page."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any, AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from marketplace.api.schema import schema
+from marketplace.identity import jwks_endpoint
+from marketplace.web.auth import authenticate
+from marketplace.web.graphiql import STATIC_DIR
+from marketplace.web.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
+from marketplace.web.home import home_page
+
+if TYPE_CHECKING:
+    from marketplace.bootstrap import DataBank
+
+log = logging.getLogger("databank.web")
+
+
+def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
+    """The ASGI app for one built data bank.
+
+    :param start_followers: run the read-model followers in this process (False in workers of a
+        deployment where a supervisor runs them once)
+    """
+    settings = bank.settings
+
+    async def context(request: Request) -> dict[str, Any]:
+        return {
+            "actor": authenticate(request, bank.tokens),
+            "catalogue": bank.catalogue,
+            "catalogue_view": bank.catalogue_view,
+            "catalogue_follower": bank.catalogue_follower,
+            "staff": bank.staff,
+            "tokens": bank.tokens,
+            "max_upload_bytes": settings.max_upload_bytes,
+        }
+
+    endpoint = GraphQLEndpoint(
+        schema.graphql_schema, context_factory=context, limits=GraphQLLimits(),
+        introspection=settings.is_development, graphiql=settings.is_development,
+        max_upload_bytes=settings.max_upload_bytes, logger=log)
+
+    async def healthz(request: Request) -> JSONResponse:
+        # Ready when the event store answers; report how far the catalogue read model lags.
+        head = bank.catalogue.recorder.max_notification_id() or 0
+        position = bank.catalogue_view.position()
+        return JSONResponse({"status": "ok", "events": head, "catalogue_position": position,
+                             "catalogue_lag": head - position})
+
+    async def home(request: Request) -> HTMLResponse:
+        return home_page(bank, graphiql=settings.is_development)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if start_followers:
+            bank.start()
+        try:
+            yield
+        finally:
+            bank.close()
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/.well-known/jwks.json", jwks_endpoint(bank.keyring)),
+            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        ],
+        lifespan=lifespan,
+    )
