@@ -118,6 +118,20 @@ def import_version(asset_id: str, file: Path, username: str, source_format: str 
         bank.close()
 
 
+@main.command()
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file (the contract lives in graphql/schema.graphql).")
+def schema(output: Path | None) -> None:
+    """Print the GraphQL schema (SDL) generated from the graphene schema."""
+    from marketplace.api.schema import schema_sdl
+
+    text = schema_sdl()
+    if output:
+        output.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
 @main.group()
 def projections() -> None:
     """Read models fed from the event log."""

@@ -18,3 +18,10 @@ class Mutation(CatalogueMutations, StaffMutations, graphene.ObjectType):
 
 
 schema = graphene.Schema(query=Query, mutation=Mutation)
+
+
+def schema_sdl() -> str:
+    """The schema as SDL: the committed contract in graphql/schema.graphql."""
+    from graphql import print_schema
+
+    return print_schema(schema.graphql_schema) + "\n"

@@ -1,0 +1,204 @@
+"""Short-lived staff tokens: JWTs signed by the key ring, verified strictly.
+
+Verification accepts exactly one algorithm, the ring's (``EdDSA``), chosen by us and never by the
+token: ``alg: none`` and ``HS256`` tokens "signed" with the public key are refused before any key
+is touched. The ``kid`` header is required and must name a key on the ring. Time claims are
+checked against the injected clock (so tests and replays control time), with a small leeway for
+clock skew between government systems.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import jwt
+
+from marketplace.identity.keys import KeyRing
+
+DEFAULT_ISSUER = "https://databank.luan.gov.cn"
+DEFAULT_AUDIENCE = "luan-databank"
+
+_REQUIRED = ("iss", "aud", "sub", "iat", "nbf", "exp", "jti", "name", "role")
+
+
+@dataclass(frozen=True)
+class Claims:
+    """What a verified staff token says about its bearer.
+
+    :param subject: the user id (``sub``)
+    :param name: the display name
+    :param role: admin, reviewer, publisher or member (not checked here: no business rules)
+    :param department_id: the department of a publisher or reviewer (``dept``)
+    :param organisation_id: the organisation of a member (``org``)
+    :param issued_at: ``iat``, whole seconds, UTC
+    :param expires_at: ``exp``, whole seconds, UTC
+    :param token_id: ``jti``, unique per token (for revocation lists and audit)
+    """
+
+    subject: str
+    name: str
+    role: str
+    department_id: str | None
+    organisation_id: str | None
+    issued_at: datetime
+    expires_at: datetime
+    token_id: str
+
+
+_MESSAGES = {
+    "expired": "The token has expired; sign in again.",
+    "bad_signature": "The token's signature does not verify; it was altered or not issued by this data bank.",
+    "malformed": "The token is not a well-formed JWT.",
+    "unsupported_algorithm": "The token is signed with an algorithm this data bank does not accept.",
+    "unknown_key": "The token names no signing key this data bank knows.",
+    "wrong_audience": "The token was issued for another audience.",
+    "wrong_issuer": "The token was issued by another issuer.",
+    "not_yet_valid": "The token is not valid yet; check the clocks.",
+    "missing_claim": "The token lacks a required claim.",
+}
+
+
+class InvalidTokenError(Exception):
+    """A token was refused; ``reason`` says why in one word, ``str()`` in one sentence."""
+
+    REASONS = frozenset(_MESSAGES)
+
+    def __init__(self, reason: str, message: str | None = None) -> None:
+        if reason not in _MESSAGES:
+            raise ValueError(f"unknown reason {reason!r}")
+        self.reason = reason
+        super().__init__(message or _MESSAGES[reason])
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _timestamp(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise ValueError("the clock must return timezone-aware datetimes")
+    return int(moment.timestamp())
+
+
+def _from_timestamp(value: Any, claim: str) -> datetime:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidTokenError("malformed", f"The token's {claim!r} claim is not a number of seconds.")
+    return datetime.fromtimestamp(int(value), timezone.utc)
+
+
+class TokenService:
+    """Issues and verifies the bank's staff JWTs."""
+
+    def __init__(self, keyring: KeyRing, *, issuer: str = DEFAULT_ISSUER,
+                 audience: str = DEFAULT_AUDIENCE, ttl: timedelta = timedelta(minutes=30),
+                 clock: Callable[[], datetime] = _utc_now,
+                 leeway: timedelta = timedelta(seconds=30)) -> None:
+        """
+        :param keyring: signs with its current key, verifies with any key it holds
+        :param issuer: ``iss`` of issued tokens, and the only issuer accepted
+        :param audience: ``aud`` of issued tokens, and the only audience accepted
+        :param ttl: how long an issued token lives
+        :param clock: returns the current time as an aware datetime (inject to control time)
+        :param leeway: tolerated clock skew for ``exp``, ``nbf`` and ``iat``
+        """
+        if ttl <= timedelta(0):
+            raise ValueError("ttl must be positive")
+        self.keyring = keyring
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl = ttl
+        self._clock = clock
+        self._leeway = int(leeway.total_seconds())
+        self._jwt = jwt.PyJWT()
+
+    def issue(self, *, subject: str, name: str, role: str, department_id: str | None = None,
+              organisation_id: str | None = None) -> tuple[str, Claims]:
+        """Sign a token for a staff member; returns the compact JWT and what it claims."""
+        for claim, value in (("subject", subject), ("name", name), ("role", role)):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{claim} must be a non-empty string")
+        issued = _timestamp(self._clock())
+        expires = issued + int(self.ttl.total_seconds())
+        token_id = uuid.uuid4().hex
+        payload: dict[str, Any] = {
+            "iss": self.issuer, "aud": self.audience, "sub": subject,
+            "iat": issued, "nbf": issued, "exp": expires, "jti": token_id,
+            "name": name, "role": role, "dept": department_id, "org": organisation_id,
+        }
+        key = self.keyring.current
+        token = jwt.encode(payload, key.private_key, algorithm=key.algorithm,
+                           headers={"kid": key.kid, "typ": "JWT"})
+        claims = Claims(subject, name, role, department_id, organisation_id,
+                        datetime.fromtimestamp(issued, timezone.utc),
+                        datetime.fromtimestamp(expires, timezone.utc), token_id)
+        return token, claims
+
+    def verify(self, token: str) -> Claims:
+        """The claims of a valid token; raises InvalidTokenError naming the first problem."""
+        if not isinstance(token, str) or token.count(".") != 2:
+            raise InvalidTokenError("malformed")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.DecodeError:
+            raise InvalidTokenError("malformed") from None
+        algorithm = header.get("alg")
+        if algorithm != self.keyring.algorithm:
+            # Decided before any key is used: the token never picks how it is verified.
+            raise InvalidTokenError(
+                "unsupported_algorithm",
+                f"The token is signed with {str(algorithm)[:20]!r}; this data bank accepts only "
+                f"{self.keyring.algorithm}.")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise InvalidTokenError("unknown_key", "The token does not name its signing key (no 'kid' header).")
+        key = self.keyring.get(kid)
+        if key is None:
+            raise InvalidTokenError("unknown_key")
+        try:
+            payload = self._jwt.decode(
+                token, key.public_key, algorithms=[key.algorithm], audience=self.audience,
+                issuer=self.issuer,
+                # Time claims are checked below against the injected clock, not time.time().
+                options={"require": list(_REQUIRED), "verify_exp": False, "verify_nbf": False,
+                         "verify_iat": False})
+        except jwt.InvalidSignatureError:
+            raise InvalidTokenError("bad_signature") from None
+        except jwt.InvalidAlgorithmError:
+            raise InvalidTokenError("unsupported_algorithm") from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise InvalidTokenError("missing_claim", f"The token lacks the required {exc.claim!r} claim.") from None
+        except jwt.InvalidAudienceError:
+            raise InvalidTokenError("wrong_audience") from None
+        except jwt.InvalidIssuerError:
+            raise InvalidTokenError("wrong_issuer") from None
+        except jwt.PyJWTError:
+            raise InvalidTokenError("malformed") from None
+        return self._claims(payload)
+
+    def _claims(self, payload: dict[str, Any]) -> Claims:
+        now = _timestamp(self._clock())
+        issued = _from_timestamp(payload["iat"], "iat")
+        not_before = _from_timestamp(payload["nbf"], "nbf")
+        expires = _from_timestamp(payload["exp"], "exp")
+        if now >= expires.timestamp() + self._leeway:
+            raise InvalidTokenError("expired")
+        if now + self._leeway < not_before.timestamp() or now + self._leeway < issued.timestamp():
+            raise InvalidTokenError("not_yet_valid")
+        strings = {}
+        for claim in ("sub", "jti", "name", "role"):
+            value = payload[claim]
+            if not isinstance(value, str) or not value:
+                raise InvalidTokenError("missing_claim", f"The token's {claim!r} claim must be non-empty text.")
+            strings[claim] = value
+        optional = {}
+        for claim in ("dept", "org"):
+            value = payload.get(claim)
+            if value is not None and not isinstance(value, str):
+                raise InvalidTokenError("malformed", f"The token's {claim!r} claim must be text or null.")
+            optional[claim] = value
+        return Claims(strings["sub"], strings["name"], strings["role"], optional["dept"],
+                      optional["org"], issued, expires, strings["jti"])
