@@ -9,9 +9,8 @@ from starlette.responses import JSONResponse, Response
 
 from marketplace.identity.keys import KeyRing
 
-# Verifiers cache the set for five minutes; a rotated key is published before it signs anything
-# a verifier sees only if rotation happens at least this long before use — or verifiers refetch
-# on an unknown kid, as RFC 7517 clients do.
+# Verifiers may cache the set for five minutes. A token signed by a key newer than their copy
+# names a kid they do not hold; RFC 7517 clients (pyjwt's PyJWKClient among them) refetch then.
 CACHE_CONTROL = "public, max-age=300"
 
 
