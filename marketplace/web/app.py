@@ -9,13 +9,12 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+from starlette.routing import Route
 
 from marketplace.api.schema import schema
 from marketplace.identity import jwks_endpoint
 from marketplace.web.auth import authenticate
-from marketplace.web.graphiql import STATIC_DIR
+from marketplace.web.graphiql import static_mount
 from marketplace.web.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
 from marketplace.web.home import home_page
 
@@ -71,10 +70,10 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
     return Starlette(
         routes=[
             Route("/", home),
-            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            endpoint.route("/graphql"),
             Route("/healthz", healthz),
             Route("/.well-known/jwks.json", jwks_endpoint(bank.keyring)),
-            Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+            static_mount(),
         ],
         lifespan=lifespan,
     )

@@ -21,7 +21,7 @@ nothing depends on variables the rules report at validation time and the result 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Union
+from typing import Any, Callable, Mapping, Union
 
 from graphql import (
     FieldNode,
@@ -134,7 +134,8 @@ def evaluate(plan: Plan, variables: Mapping[str, Any], _memo: dict[int, int] | N
         result = plan.factor * evaluate(plan.inner, variables, memo)
     else:
         missing = plan.variable not in variables
-        factor = page_value(variables.get(plan.variable), plan.if_missing, plan.if_null, missing=missing)
+        factor = page_value(variables.get(plan.variable), plan.if_missing, plan.if_null,
+                            missing=missing)
         result = factor * evaluate(plan.inner, variables, memo)
     memo[key] = result
     return result
@@ -319,12 +320,14 @@ def cost_error(cost: int, limits: GraphQLLimits, node: OperationDefinitionNode) 
         "max_cost", limits.max_cost, cost, node)
 
 
-def make_limit_rules(limits: GraphQLLimits,
-                     sink: dict[str | None, OperationShape] | None = None
+ShapeSink = Callable[[ValidationContext, OperationDefinitionNode, OperationShape], None]
+
+
+def make_limit_rules(limits: GraphQLLimits, sink: ShapeSink | None = None
                      ) -> tuple[type[ValidationRule], ...]:
     """The limit rules for ``limits``, to add to graphql-core's ``specified_rules``.
 
-    :param sink: when given, receives the shape of each operation by name (None: anonymous),
+    :param sink: when given, called with the validation context, each operation and its shape,
         so a caller caching the document can check variable-dependent limits per request.
     """
 
@@ -332,7 +335,7 @@ def make_limit_rules(limits: GraphQLLimits,
         def shape(self, node: OperationDefinitionNode) -> OperationShape:
             shape = analyse(self.context, node, limits)
             if sink is not None:
-                sink[node.name.value if node.name else None] = shape
+                sink(self.context, node, shape)
             return shape
 
         def enter_fragment_definition(self, *_args: Any) -> Any:
