@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import graphene
@@ -41,8 +42,7 @@ def plain(value: Any) -> Any:
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
-    inner = getattr(value, "value", None)
-    if inner is not None and not isinstance(value, (str, int, float, bool)):
-        return inner
+    if isinstance(value, Enum):
+        return value.value
     return value
 

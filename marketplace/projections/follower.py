@@ -48,7 +48,8 @@ class Follower:
         with self._lock:
             while True:
                 start = self.view.position() + 1
-                notifications = self.app.notification_log.select(start, self.batch_size)
+                # The recorder, not the notification log: the log caps a read at its section size (10).
+                notifications = self.app.recorder.select_notifications(start, self.batch_size)
                 if not notifications:
                     return applied
                 events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]

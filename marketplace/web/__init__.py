@@ -1,0 +1,1 @@
+"""The web layer: the Starlette app, the /graphql endpoint, GraphiQL."""
