@@ -72,3 +72,39 @@ class NotFoundError(DomainError):
     """The thing the command names does not exist."""
 
     code = "NOT_FOUND"
+
+
+class OutdatedTermsError(InvalidInputError):
+    """The subscriber accepted a licence terms version that is no longer the current one."""
+
+    code = "OUTDATED_TERMS"
+
+
+class NotConditionalError(InvalidStateError):
+    """An access application was made for an asset that is not conditionally open."""
+
+    code = "NOT_CONDITIONAL"
+
+
+class NotOpenError(NotPermittedError):
+    """A subscription was asked for an asset that is not open to society (非开放)."""
+
+    code = "NOT_OPEN"
+
+
+class ApplicationRequiredError(NotPermittedError):
+    """A conditionally open asset needs an approved access application that covers the request."""
+
+    code = "APPLICATION_REQUIRED"
+
+
+class PlanRetiredError(InvalidStateError):
+    """The plan has been retired and takes no new subscriptions."""
+
+    code = "PLAN_RETIRED"
+
+
+class LastOwnerError(InvalidStateError):
+    """The command would leave an organisation without an owner."""
+
+    code = "LAST_OWNER"
