@@ -23,4 +23,4 @@ def authenticate(request: Request, tokens: TokenService) -> Actor:
     except InvalidTokenError as exc:
         raise UnauthenticatedError(str(exc), reason=exc.reason) from None
     return Actor(user_id=claims.subject, name=claims.name, role=Role(claims.role),
-                 department_id=claims.department_id)
+                 department_id=claims.department_id, organisation_id=claims.organisation_id)
