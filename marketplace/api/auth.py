@@ -16,3 +16,19 @@ def require_staff(info: Any) -> Actor:
     if actor.role not in STAFF:
         raise UnauthenticatedError("log in as data bank staff (Authorization: Bearer <token>)")
     return actor
+
+
+def require_member(info: Any) -> Actor:
+    """The logged-in member (of a startup or maker-space), or UNAUTHENTICATED."""
+    actor: Actor = info.context["actor"]
+    if actor.role is not Role.MEMBER:
+        raise UnauthenticatedError("log in with a member account (Authorization: Bearer <token>)")
+    return actor
+
+
+def require_signed_in(info: Any) -> Actor:
+    """Anyone logged in (staff or member), or UNAUTHENTICATED."""
+    actor: Actor = info.context["actor"]
+    if actor.role is Role.ANONYMOUS:
+        raise UnauthenticatedError("log in first (Authorization: Bearer <token>)")
+    return actor

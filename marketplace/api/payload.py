@@ -20,9 +20,13 @@ def user_error_type(name: str, code_enum: type[graphene.Enum]) -> type[graphene.
     })
 
 
-def as_user_error(error: DomainError, known_codes: set[str]) -> dict[str, Any]:
+def as_user_error(error: DomainError, known_codes: set[str], prefix: str | None = None) -> dict[str, Any]:
+    """The payload form of a domain error; ``prefix`` names the argument a nested field sits in."""
     code = error.code if error.code in known_codes else "INVALID_INPUT"
-    return {"field": _camel_path(error.field), "message": error.message, "code": code}
+    field = _camel_path(error.field)
+    if prefix and field:
+        field = f"{prefix}.{field}"
+    return {"field": field, "message": error.message, "code": code}
 
 
 def _camel_path(path: str | None) -> str | None:
@@ -46,3 +50,13 @@ def plain(value: Any) -> Any:
         return value.value
     return value
 
+
+
+def attempt(known_codes: set[str], command: Any, present: Any) -> dict[str, Any]:
+    """Run a use case for a mutation: ``present(result)`` and no errors, or the domain's refusal
+    as a payload error (nothing else in the payload)."""
+    try:
+        result = command()
+    except DomainError as error:
+        return {"errors": [as_user_error(error, known_codes)]}
+    return {**present(result), "errors": []}

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from domain.asset import DataAsset as DomainAsset
 from domain.errors import DomainError
+from domain.metadata import AssetMetadata
 from marketplace.api.auth import require_staff
 from marketplace.api.catalogue import types as t
 from marketplace.api.catalogue.errors import KNOWN, CatalogueError
@@ -83,7 +84,13 @@ class UploadVersionPayload(graphene.ObjectType):
     errors = graphene.List(graphene.NonNull(CatalogueError), required=True)
 
 
-def _asset_payload(info: Any, command: Callable[[], DomainAsset]) -> AssetPayload:
+def _asset_payload(info: Any, command: Callable[[], DomainAsset],
+                   metadata: dict | None = None) -> AssetPayload:
+    if metadata is not None:
+        try:  # checked here first so errors name their place inside the `metadata` argument
+            AssetMetadata.parse(metadata)
+        except DomainError as error:
+            return AssetPayload(asset=None, errors=[as_user_error(error, KNOWN, prefix="metadata")])
     try:
         asset = command()
     except DomainError as error:
@@ -108,8 +115,9 @@ class RegisterAsset(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, metadata: Any, department_id: str | None = None) -> AssetPayload:
         actor = require_staff(info)
+        values = plain(metadata)
         return _asset_payload(info, lambda: info.context["catalogue"].register_asset(
-            department_id=department_id or actor.department_id or "", metadata=plain(metadata), by=actor))
+            department_id=department_id or actor.department_id or "", metadata=values, by=actor), values)
 
 
 class UpdateAssetMetadata(graphene.Mutation):
@@ -124,8 +132,9 @@ class UpdateAssetMetadata(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, asset_id: str, metadata: Any) -> AssetPayload:
         actor = require_staff(info)
+        values = plain(metadata)
         return _asset_payload(info, lambda: info.context["catalogue"].update_asset_metadata(
-            asset_id, plain(metadata), by=actor))
+            asset_id, values, by=actor), values)
 
 
 class UploadVersion(graphene.Mutation):

@@ -1,0 +1,1 @@
+"""Licences, plans, subscriptions and conditional access applications."""

@@ -1,0 +1,1 @@
+"""Member accounts, organisations and their API keys."""
