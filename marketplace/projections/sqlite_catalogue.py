@@ -26,21 +26,32 @@ CREATE TABLE IF NOT EXISTS catalogue_entries (
     id TEXT PRIMARY KEY, resource_code TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
     department_id TEXT NOT NULL, category TEXT NOT NULL, class_code TEXT NOT NULL,
     open_type TEXT NOT NULL, status TEXT NOT NULL, row_count INTEGER, updated_at TEXT NOT NULL,
-    search_text TEXT NOT NULL, doc BLOB NOT NULL);
+    search_text TEXT NOT NULL, bigrams TEXT NOT NULL);
+-- The documents live apart so that filtering scans narrow rows only.
+CREATE TABLE IF NOT EXISTS catalogue_docs (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS catalogue_status_code ON catalogue_entries (status, resource_code);
 CREATE INDEX IF NOT EXISTS catalogue_category ON catalogue_entries (category, status);
 CREATE INDEX IF NOT EXISTS catalogue_department ON catalogue_entries (department_id, status);
+CREATE INDEX IF NOT EXISTS catalogue_class ON catalogue_entries (class_code, status);
 CREATE VIRTUAL TABLE IF NOT EXISTS catalogue_search USING fts5(
     search_text, content='catalogue_entries', content_rowid='rowid', tokenize='trigram');
+-- Two-character words (企业, 公交) are below the trigram tokenizer's reach: a second index
+-- holds the text as overlapping character pairs, one token each.
+CREATE VIRTUAL TABLE IF NOT EXISTS catalogue_pairs USING fts5(
+    bigrams, content='catalogue_entries', content_rowid='rowid', tokenize='unicode61');
 CREATE TRIGGER IF NOT EXISTS catalogue_ai AFTER INSERT ON catalogue_entries BEGIN
-    INSERT INTO catalogue_search(rowid, search_text) VALUES (new.rowid, new.search_text); END;
+    INSERT INTO catalogue_search(rowid, search_text) VALUES (new.rowid, new.search_text);
+    INSERT INTO catalogue_pairs(rowid, bigrams) VALUES (new.rowid, new.bigrams); END;
 CREATE TRIGGER IF NOT EXISTS catalogue_ad AFTER DELETE ON catalogue_entries BEGIN
     INSERT INTO catalogue_search(catalogue_search, rowid, search_text)
-    VALUES ('delete', old.rowid, old.search_text); END;
+    VALUES ('delete', old.rowid, old.search_text);
+    INSERT INTO catalogue_pairs(catalogue_pairs, rowid, bigrams) VALUES ('delete', old.rowid, old.bigrams); END;
 CREATE TRIGGER IF NOT EXISTS catalogue_au AFTER UPDATE ON catalogue_entries BEGIN
     INSERT INTO catalogue_search(catalogue_search, rowid, search_text)
     VALUES ('delete', old.rowid, old.search_text);
-    INSERT INTO catalogue_search(rowid, search_text) VALUES (new.rowid, new.search_text); END;
+    INSERT INTO catalogue_pairs(catalogue_pairs, rowid, bigrams) VALUES ('delete', old.rowid, old.bigrams);
+    INSERT INTO catalogue_search(rowid, search_text) VALUES (new.rowid, new.search_text);
+    INSERT INTO catalogue_pairs(rowid, bigrams) VALUES (new.rowid, new.bigrams); END;
 CREATE TABLE IF NOT EXISTS catalogue_departments (id TEXT PRIMARY KEY, doc BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS catalogue_tracking (
     name TEXT PRIMARY KEY, position INTEGER NOT NULL);
@@ -94,11 +105,12 @@ class SQLiteCatalogueView(CatalogueView):
     def reset(self) -> None:
         with self._transaction() as tx:
             tx.execute("DELETE FROM catalogue_entries")
+            tx.execute("DELETE FROM catalogue_docs")
             tx.execute("DELETE FROM catalogue_departments")
             tx.execute("DELETE FROM catalogue_tracking")
 
     def get(self, asset_id: str) -> Entry | None:
-        row = self._conn().execute("SELECT doc FROM catalogue_entries WHERE id = ?",
+        row = self._conn().execute("SELECT doc FROM catalogue_docs WHERE id = ?",
                                    (asset_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
@@ -118,6 +130,9 @@ class SQLiteCatalogueView(CatalogueView):
             # Trigram FTS answers substrings of 3+ characters from the index.
             where.append("e.rowid IN (SELECT rowid FROM catalogue_search WHERE catalogue_search MATCH ?)")
             params.append('"' + text.replace('"', '""') + '"')
+        elif len(text) == 2 and text.isalnum():
+            where.append("e.rowid IN (SELECT rowid FROM catalogue_pairs WHERE catalogue_pairs MATCH ?)")
+            params.append('"' + text + '"')
         elif text:
             where.append("e.search_text LIKE ? ESCAPE '\\'")
             params.append(like_pattern(text))
@@ -128,14 +143,15 @@ class SQLiteCatalogueView(CatalogueView):
             where.append("e.resource_code > ?")
             params.append(decode_cursor(query.after))
         rows = conn.execute(
-            f"SELECT e.doc FROM catalogue_entries e WHERE {' AND '.join(where)} "
-            "ORDER BY e.resource_code LIMIT ?", [*params, query.first + 1]).fetchall()
+            f"SELECT d.doc FROM catalogue_entries e JOIN catalogue_docs d ON d.id = e.id "
+            f"WHERE {' AND '.join(where)} ORDER BY e.resource_code LIMIT ?",
+            [*params, query.first + 1]).fetchall()
         return page_from_rows((r[0] for r in rows), total, query.first)
 
     # ---- primitives ----------------------------------------------------------------------
 
     def _load_entry(self, tx: sqlite3.Connection, asset_id: str) -> Entry | None:
-        row = tx.execute("SELECT doc FROM catalogue_entries WHERE id = ?", (asset_id,)).fetchone()
+        row = tx.execute("SELECT doc FROM catalogue_docs WHERE id = ?", (asset_id,)).fetchone()
         return orjson.loads(row[0]) if row else None
 
     def _load_department(self, tx: sqlite3.Connection, department_id: str) -> Entry | None:
@@ -146,14 +162,16 @@ class SQLiteCatalogueView(CatalogueView):
     def _put_entry(self, tx: sqlite3.Connection, entry: Entry, columns: dict[str, Any]) -> None:
         tx.execute(
             "INSERT INTO catalogue_entries (id, resource_code, name, department_id, category, "
-            "class_code, open_type, status, row_count, updated_at, search_text, doc) "
+            "class_code, open_type, status, row_count, updated_at, search_text, bigrams) "
             "VALUES (:id, :resource_code, :name, :department_id, :category, :class_code, "
-            ":open_type, :status, :row_count, :updated_at, :search_text, :doc) "
+            ":open_type, :status, :row_count, :updated_at, :search_text, :bigrams) "
             "ON CONFLICT (id) DO UPDATE SET name = excluded.name, category = excluded.category, "
             "open_type = excluded.open_type, status = excluded.status, "
             "row_count = excluded.row_count, updated_at = excluded.updated_at, "
-            "search_text = excluded.search_text, doc = excluded.doc",
-            {**columns, "doc": orjson.dumps(entry)})
+            "search_text = excluded.search_text, bigrams = excluded.bigrams",
+            {**columns, "bigrams": character_pairs(columns["search_text"])})
+        tx.execute("INSERT INTO catalogue_docs (id, doc) VALUES (?, ?) "
+                   "ON CONFLICT (id) DO UPDATE SET doc = excluded.doc", (entry["id"], orjson.dumps(entry)))
 
     def _put_department(self, tx: sqlite3.Connection, department: Entry) -> None:
         tx.execute("INSERT OR REPLACE INTO catalogue_departments (id, doc) VALUES (?, ?)",
@@ -167,3 +185,11 @@ class SQLiteCatalogueView(CatalogueView):
     def _track(self, tx: sqlite3.Connection, position: int) -> None:
         tx.execute("INSERT INTO catalogue_tracking (name, position) VALUES ('catalogue', ?) "
                    "ON CONFLICT (name) DO UPDATE SET position = excluded.position", (position,))
+
+
+def character_pairs(text: str) -> str:
+    """Overlapping pairs of word characters, space-separated: 六安市 → "六安 安市"."""
+    pairs = []
+    for word in "".join(c if c.isalnum() else " " for c in text.lower()).split():
+        pairs.extend(word[i:i + 2] for i in range(len(word) - 1))
+    return " ".join(pairs)

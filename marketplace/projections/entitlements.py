@@ -1,0 +1,169 @@
+"""The entitlements read model: what the data-access path and the marketplace API look up,
+fed from the Marketplace application's log.
+
+The access path asks two questions per request — which key is this (``key_by_hash``) and what
+may its organisation do with this asset (``entitlement``) — and caches the answers until the
+log moves (``position``). Each backend writes its rows and the tracking position in one
+transaction, so it resumes exactly after a crash, and ``reset`` + catch-up rebuilds it.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Sequence
+
+from domain.subscription import Entitlement
+from marketplace.projections.entitlements_model import Changes, Doc, Row, apply_event
+
+# When an organisation holds several subscriptions to one asset, the one that explains access
+# best comes first: an active one, else why not (suspended, awaiting payment, revoked, expired).
+_STATUS_RANK = {"active": 0, "suspended": 1, "pending_payment": 2, "revoked": 3, "expired": 4}
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """An API key as the access path sees it (never the secret)."""
+
+    key_id: str
+    organisation_id: str
+    name: str
+    prefix: str
+    scopes: tuple[str, ...]
+    expires_at: datetime | None
+    revoked: bool
+
+
+class EntitlementsView(ABC):
+    """The read model's storage; subclasses hold the SQL of one database."""
+
+    def process(self, events: Sequence[tuple[int, Any]]) -> None:
+        """Apply (notification id, domain event) pairs and advance the tracking position."""
+        if not events:
+            return
+        with self._transaction() as tx:
+            done = self._locked_position(tx)  # another follower may have been first
+            events = [pair for pair in events if pair[0] > done]
+            if not events:
+                return
+            changes = Changes(lambda kind, key: self._load(tx, kind, key))
+            for _, event in events:
+                apply_event(changes, event)
+            for (kind, key), row in changes.rows.items():
+                if row is None:
+                    self._delete(tx, kind, key)
+                else:
+                    self._put(tx, kind, key, row)
+            self._track(tx, events[-1][0])
+
+    # ---- the access path -----------------------------------------------------------------
+
+    def key_by_hash(self, secret_hash: str) -> ApiKeyRecord | None:
+        docs = self._select("api_key", extra=secret_hash)
+        if not docs:
+            return None
+        doc = docs[0]
+        expires = doc["expires_at"]
+        return ApiKeyRecord(key_id=doc["id"], organisation_id=doc["organisation_id"],
+                            name=doc["name"], prefix=doc["prefix"], scopes=tuple(doc["scopes"]),
+                            expires_at=datetime.fromisoformat(expires) if expires else None,
+                            revoked=doc["revoked"])
+
+    def entitlement(self, organisation_id: str, asset_id: str) -> Entitlement | None:
+        """The organisation's subscription to the asset that explains access best: the active
+        one with the highest rows quota, else a suspended/pending/revoked/expired one."""
+        docs = self._select("subscription", org=organisation_id, asset=asset_id)
+        if not docs:
+            return None
+
+        def rank(doc: Doc) -> tuple[int, int]:
+            rows = doc["plan"]["quotas"].get("rows_per_month")
+            return _STATUS_RANK.get(doc["status"], 9), -(rows if rows is not None else 2**62)
+
+        best = min(docs, key=rank)
+        plan = best["plan"]
+        quotas = plan["quotas"]
+        return Entitlement(
+            subscription_id=best["id"], organisation_id=best["organisation_id"],
+            asset_id=best["asset_id"], plan_id=best["plan_id"], terms_version=best["terms_version"],
+            status=best["status"], field_tier=plan["field_tier"],
+            rows_per_month=quotas.get("rows_per_month"), calls_per_month=quotas.get("calls_per_month"),
+            rate_limit_per_minute=quotas.get("rate_limit_per_minute"), overage=plan["overage"],
+            item_overrides=dict(plan.get("item_overrides") or {}))
+
+    # ---- the API -------------------------------------------------------------------------
+
+    def subscriptions_of(self, organisation_id: str) -> list[Doc]:
+        return sorted(self._select("subscription", org=organisation_id), key=lambda d: d["started_at"])
+
+    def subscription(self, subscription_id: str) -> Doc | None:
+        return self._get("subscription", subscription_id)
+
+    def plans_of(self, asset_id: str) -> list[Doc]:
+        return sorted(self._select("plan", asset=asset_id), key=lambda d: d["name"])
+
+    def plan(self, plan_id: str) -> Doc | None:
+        return self._get("plan", plan_id)
+
+    def licence_templates(self) -> list[Doc]:
+        return sorted(self._select("template"), key=lambda d: d["key"])
+
+    def licence_template(self, template_id: str) -> Doc | None:
+        return self._get("template", template_id)
+
+    def organisation(self, organisation_id: str) -> Doc | None:
+        return self._get("organisation", organisation_id)
+
+    def organisations_of(self, user_id: str) -> list[Doc]:
+        ids = [d.get("organisation_id") for d in self._select("membership", extra=user_id)]
+        found = [self._get("organisation", i) for i in ids if i]
+        return sorted((d for d in found if d), key=lambda d: d["registered_at"])
+
+    def applications(self, *, organisation_id: str | None = None,
+                     department_id: str | None = None) -> list[Doc]:
+        docs = self._select("application", org=organisation_id, extra=department_id)
+        return sorted(docs, key=lambda d: d["submitted_at"], reverse=True)
+
+    def application(self, application_id: str) -> Doc | None:
+        return self._get("application", application_id)
+
+    def api_keys_of(self, organisation_id: str) -> list[Doc]:
+        return sorted(self._select("api_key", org=organisation_id), key=lambda d: d["created_at"])
+
+    # ---- storage -------------------------------------------------------------------------
+
+    @abstractmethod
+    def position(self) -> int:
+        """The last notification id processed (0 when empty)."""
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Forget everything (for a rebuild from the start of the log)."""
+
+    @abstractmethod
+    def _get(self, kind: str, key: str) -> Doc | None: ...
+
+    @abstractmethod
+    def _select(self, kind: str, *, org: str | None = None, asset: str | None = None,
+                extra: str | None = None) -> list[Doc]:
+        """Documents of ``kind`` whose given columns equal the given values."""
+
+    @abstractmethod
+    def _transaction(self) -> Any: ...
+
+    @abstractmethod
+    def _locked_position(self, tx: Any) -> int:
+        """The tracking position, locked until the transaction ends."""
+
+    @abstractmethod
+    def _load(self, tx: Any, kind: str, key: str) -> Row | None: ...
+
+    @abstractmethod
+    def _put(self, tx: Any, kind: str, key: str, row: Row) -> None: ...
+
+    @abstractmethod
+    def _delete(self, tx: Any, kind: str, key: str) -> None: ...
+
+    @abstractmethod
+    def _track(self, tx: Any, position: int) -> None: ...

@@ -1,0 +1,104 @@
+"""The entitlements read model in PostgreSQL (the scale-out deployment)."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import orjson
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from marketplace.projections.entitlements import EntitlementsView
+from marketplace.projections.entitlements_model import Doc, Row
+
+
+class PostgresEntitlementsView(EntitlementsView):
+    """:param conninfo: libpq connection string; :param schema: an existing schema for the tables."""
+
+    def __init__(self, conninfo: str, schema: str = "public", *, create_tables: bool = True) -> None:
+        self.schema = schema
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True,
+                                   kwargs={"options": f"-c search_path={schema}"})
+        if create_tables:
+            self.create_tables()
+
+    def create_tables(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute("""
+            CREATE TABLE IF NOT EXISTS entitlement_docs (
+                kind TEXT NOT NULL, id TEXT NOT NULL, org TEXT, asset TEXT, extra TEXT,
+                doc JSONB NOT NULL, PRIMARY KEY (kind, id));
+            CREATE INDEX IF NOT EXISTS entitlement_org ON entitlement_docs (kind, org, asset);
+            CREATE INDEX IF NOT EXISTS entitlement_asset ON entitlement_docs (kind, asset);
+            CREATE INDEX IF NOT EXISTS entitlement_extra ON entitlement_docs (kind, extra);
+            CREATE TABLE IF NOT EXISTS entitlement_tracking (
+                name TEXT PRIMARY KEY, position BIGINT NOT NULL);
+            INSERT INTO entitlement_tracking VALUES ('entitlements', 0) ON CONFLICT DO NOTHING;
+            """)
+
+    def close(self) -> None:
+        self.pool.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[psycopg.Connection]:
+        with self.pool.connection() as conn, conn.transaction():
+            yield conn
+
+    def position(self) -> int:
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT position FROM entitlement_tracking WHERE name = 'entitlements'").fetchone()
+        return row[0] if row else 0
+
+    def reset(self) -> None:
+        with self._transaction() as tx:
+            tx.execute("DELETE FROM entitlement_docs")
+            tx.execute("UPDATE entitlement_tracking SET position = 0")
+
+    def _get(self, kind: str, key: str) -> Doc | None:
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT doc FROM entitlement_docs WHERE kind = %s AND id = %s",
+                               (kind, key)).fetchone()
+        return row[0] if row else None
+
+    def _select(self, kind: str, *, org: str | None = None, asset: str | None = None,
+                extra: str | None = None) -> list[Doc]:
+        where, params = ["kind = %s"], [kind]
+        for column, value in (("org", org), ("asset", asset), ("extra", extra)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        with self.pool.connection() as conn:
+            rows = conn.execute(f"SELECT doc FROM entitlement_docs WHERE {' AND '.join(where)}",
+                                params).fetchall()
+        return [r[0] for r in rows]
+
+    def _locked_position(self, tx: psycopg.Connection) -> int:
+        row = tx.execute("SELECT position FROM entitlement_tracking WHERE name = 'entitlements' "
+                         "FOR UPDATE").fetchone()
+        return row[0] if row else 0
+
+    def _load(self, tx: psycopg.Connection, kind: str, key: str) -> Row | None:
+        row = tx.execute("SELECT org, asset, extra, doc FROM entitlement_docs "
+                         "WHERE kind = %s AND id = %s", (kind, key)).fetchone()
+        return Row(row[0], row[1], row[2], row[3]) if row else None
+
+    def _put(self, tx: psycopg.Connection, kind: str, key: str, row: Row) -> None:
+        tx.execute("INSERT INTO entitlement_docs (kind, id, org, asset, extra, doc) "
+                   "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (kind, id) DO UPDATE SET "
+                   "org = excluded.org, asset = excluded.asset, extra = excluded.extra, "
+                   "doc = excluded.doc",
+                   (kind, key, row.org, row.asset, row.extra, Jsonb(row.doc, dumps=_dumps)))
+
+    def _delete(self, tx: psycopg.Connection, kind: str, key: str) -> None:
+        tx.execute("DELETE FROM entitlement_docs WHERE kind = %s AND id = %s", (kind, key))
+
+    def _track(self, tx: psycopg.Connection, position: int) -> None:
+        tx.execute("UPDATE entitlement_tracking SET position = %s WHERE name = 'entitlements'",
+                   (position,))
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()

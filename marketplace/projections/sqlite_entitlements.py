@@ -1,0 +1,114 @@
+"""The entitlements read model in its own SQLite file (``:memory:`` in tests)."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import orjson
+
+from marketplace.projections.entitlements import EntitlementsView
+from marketplace.projections.entitlements_model import Doc, Row
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entitlement_docs (
+    kind TEXT NOT NULL, id TEXT NOT NULL, org TEXT, asset TEXT, extra TEXT, doc BLOB NOT NULL,
+    PRIMARY KEY (kind, id));
+CREATE INDEX IF NOT EXISTS entitlement_org ON entitlement_docs (kind, org, asset);
+CREATE INDEX IF NOT EXISTS entitlement_asset ON entitlement_docs (kind, asset);
+CREATE INDEX IF NOT EXISTS entitlement_extra ON entitlement_docs (kind, extra);
+CREATE TABLE IF NOT EXISTS entitlement_tracking (name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+"""
+
+
+class SQLiteEntitlementsView(EntitlementsView):
+    """:param path: the read model's own file (``:memory:`` for tests)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._memory: sqlite3.Connection | None = None
+        self._write_lock = threading.Lock()
+        self._conn().executescript(_SCHEMA)
+
+    def _conn(self) -> sqlite3.Connection:
+        if self.path == ":memory:":
+            if self._memory is None:  # one shared connection: each would be a new database
+                self._memory = sqlite3.connect(":memory:", check_same_thread=False,
+                                               isolation_level=None)
+            return self._memory
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            conn = self._conn()
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def position(self) -> int:
+        row = self._conn().execute(
+            "SELECT position FROM entitlement_tracking WHERE name = 'entitlements'").fetchone()
+        return row[0] if row else 0
+
+    def reset(self) -> None:
+        with self._transaction() as tx:
+            tx.execute("DELETE FROM entitlement_docs")
+            tx.execute("DELETE FROM entitlement_tracking")
+
+    def _get(self, kind: str, key: str) -> Doc | None:
+        row = self._conn().execute("SELECT doc FROM entitlement_docs WHERE kind = ? AND id = ?",
+                                   (kind, key)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def _select(self, kind: str, *, org: str | None = None, asset: str | None = None,
+                extra: str | None = None) -> list[Doc]:
+        where, params = ["kind = ?"], [kind]
+        for column, value in (("org", org), ("asset", asset), ("extra", extra)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        rows = self._conn().execute(
+            f"SELECT doc FROM entitlement_docs WHERE {' AND '.join(where)}", params).fetchall()
+        return [orjson.loads(r[0]) for r in rows]
+
+    def _locked_position(self, tx: sqlite3.Connection) -> int:
+        # BEGIN IMMEDIATE already holds SQLite's write lock.
+        row = tx.execute(
+            "SELECT position FROM entitlement_tracking WHERE name = 'entitlements'").fetchone()
+        return row[0] if row else 0
+
+    def _load(self, tx: sqlite3.Connection, kind: str, key: str) -> Row | None:
+        row = tx.execute("SELECT org, asset, extra, doc FROM entitlement_docs "
+                         "WHERE kind = ? AND id = ?", (kind, key)).fetchone()
+        return Row(row[0], row[1], row[2], orjson.loads(row[3])) if row else None
+
+    def _put(self, tx: sqlite3.Connection, kind: str, key: str, row: Row) -> None:
+        tx.execute("INSERT INTO entitlement_docs (kind, id, org, asset, extra, doc) "
+                   "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO UPDATE SET "
+                   "org = excluded.org, asset = excluded.asset, extra = excluded.extra, "
+                   "doc = excluded.doc",
+                   (kind, key, row.org, row.asset, row.extra, orjson.dumps(row.doc)))
+
+    def _delete(self, tx: sqlite3.Connection, kind: str, key: str) -> None:
+        tx.execute("DELETE FROM entitlement_docs WHERE kind = ? AND id = ?", (kind, key))
+
+    def _track(self, tx: sqlite3.Connection, position: int) -> None:
+        tx.execute("INSERT INTO entitlement_tracking (name, position) VALUES ('entitlements', ?) "
+                   "ON CONFLICT (name) DO UPDATE SET position = excluded.position", (position,))
