@@ -1,0 +1,20 @@
+"""Exact quotas and durable usage metering for the data access path.
+
+``QuotaLedger`` is the port; ``SQLiteQuotaLedger`` and ``PostgresQuotaLedger`` the adapters.
+The ``Metering`` application (marketplace.services.metering) feeds the ledger's usage records
+into ``UsageMeter`` aggregates.
+"""
+
+from marketplace.metering.ledger import FeedBatch, Grant, QuotaLedger, UsageRecord
+from marketplace.metering.sqlite_ledger import SQLiteQuotaLedger
+
+__all__ = ["FeedBatch", "Grant", "PostgresQuotaLedger", "QuotaLedger", "SQLiteQuotaLedger",
+           "UsageRecord"]
+
+
+def __getattr__(name: str):  # psycopg only when PostgreSQL is used
+    if name == "PostgresQuotaLedger":
+        from marketplace.metering.postgres_ledger import PostgresQuotaLedger
+
+        return PostgresQuotaLedger
+    raise AttributeError(name)

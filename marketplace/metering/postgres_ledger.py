@@ -1,0 +1,313 @@
+"""The quota ledger in PostgreSQL (the scale-out deployment): exact across any number of worker
+processes and machines, because each batch locks its (subject, period) counter rows
+(``SELECT ... FOR UPDATE``, always in key order, so batches of different processes never
+deadlock) and decides on what it locked.
+
+A batch is two network round trips whatever its size (psycopg pipeline mode): lock and read, then
+write counters, settlements and usage records and commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg_pool import ConnectionPool
+
+from marketplace.metering.ledger import (
+    BatchingLedger,
+    CounterState,
+    FeedBatch,
+    Reservation,
+    Settlement,
+    UsageRecord,
+    day_text,
+    decide,
+    make_grant,
+    settle_state,
+    sorted_keys,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS metering_counters (
+    subject TEXT NOT NULL, period TEXT NOT NULL,
+    rows BIGINT NOT NULL DEFAULT 0, calls BIGINT NOT NULL DEFAULT 0, bytes BIGINT NOT NULL DEFAULT 0,
+    win_minute BIGINT NOT NULL DEFAULT 0, win_calls BIGINT NOT NULL DEFAULT 0,
+    rows_quota BIGINT, calls_quota BIGINT,
+    PRIMARY KEY (subject, period));
+CREATE SEQUENCE IF NOT EXISTS metering_record_ids;
+CREATE SEQUENCE IF NOT EXISTS metering_feed_batches;
+CREATE TABLE IF NOT EXISTS metering_records (
+    id BIGINT PRIMARY KEY, subject TEXT NOT NULL, period TEXT NOT NULL,
+    rows BIGINT NOT NULL, calls INTEGER NOT NULL, bytes BIGINT NOT NULL,
+    at TIMESTAMPTZ NOT NULL, day TEXT NOT NULL, written TIMESTAMPTZ NOT NULL DEFAULT now(),
+    asset_id TEXT, department_id TEXT, organisation_id TEXT,
+    settled BOOLEAN NOT NULL DEFAULT false, feed_batch BIGINT, fed BOOLEAN NOT NULL DEFAULT false);
+CREATE INDEX IF NOT EXISTS metering_records_unclaimed ON metering_records (id) WHERE feed_batch IS NULL;
+CREATE INDEX IF NOT EXISTS metering_records_claimed ON metering_records (feed_batch)
+    WHERE feed_batch IS NOT NULL AND NOT fed;
+CREATE TABLE IF NOT EXISTS metering_daily (
+    day TEXT NOT NULL, subject TEXT NOT NULL, organisation_id TEXT NOT NULL DEFAULT '',
+    asset_id TEXT NOT NULL DEFAULT '', department_id TEXT NOT NULL DEFAULT '',
+    rows BIGINT NOT NULL, calls BIGINT NOT NULL, bytes BIGINT NOT NULL,
+    PRIMARY KEY (day, subject, asset_id, department_id, organisation_id));
+CREATE INDEX IF NOT EXISTS metering_daily_org ON metering_daily (organisation_id, day);
+CREATE INDEX IF NOT EXISTS metering_daily_asset ON metering_daily (asset_id, day);
+CREATE INDEX IF NOT EXISTS metering_daily_department ON metering_daily (department_id, day);
+"""
+
+_RECORD_COLUMNS = "id, subject, period, rows, calls, bytes, day, asset_id, department_id, organisation_id"
+_RETRIES = 5
+
+
+class PostgresQuotaLedger(BatchingLedger):
+    """``PostgresQuotaLedger(conninfo, schema)``: tables in an existing schema.
+
+    :param create_tables: False in API workers (``databank migrate`` creates them once)
+    :param committers: committer threads (1 measured best on 2 cores: Python-bound)
+    :param pool_size: connections (one per committer, plus reports and the feed;
+        ``group_commit=False``: one per concurrent caller)
+    """
+
+    def __init__(self, conninfo: str, schema: str = "public", *, group_commit: bool = True,
+                 max_batch: int = 1000, committers: int = 1, pool_size: int = 4,
+                 create_tables: bool = True) -> None:
+        super().__init__(group_commit=group_commit, max_batch=max_batch, committers=committers)
+        pool_size = max(pool_size, committers + 1)
+        self.conninfo = conninfo
+        self.schema = schema
+        self._options = {"options": f"-c search_path={schema}"}
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
+                                   kwargs=self._options)
+        self._known: set[tuple[str, str]] = set()  # counter rows known to exist
+        self._feed_thread_lock = threading.Lock()
+        self._lock_conn: psycopg.Connection | None = None
+        self._lock_key = zlib.crc32(f"metering-feed:{schema}".encode()) & 0x7FFFFFFF
+        if create_tables:
+            self.create_tables()
+
+    def create_tables(self) -> None:
+        with self.pool.connection() as conn:
+            conn.execute(SCHEMA)
+
+    def close(self) -> None:
+        super().close()
+        if self._lock_conn is not None:
+            self._lock_conn.close()
+        self.pool.close()
+
+    # ---- the hot path ----------------------------------------------------------------------
+
+    def _apply(self, ops: list[Any]) -> list[Any]:
+        for attempt in range(_RETRIES):
+            try:
+                with self.pool.connection() as conn:
+                    return self._apply_once(conn, ops)
+            except (pg_errors.DeadlockDetected, pg_errors.SerializationFailure):
+                if attempt == _RETRIES - 1:
+                    raise
+                log.warning("metering batch retried after a deadlock (attempt %d)", attempt + 1)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _apply_once(self, conn: psycopg.Connection, ops: list[Any]) -> list[Any]:
+        keys = sorted_keys(ops)
+        new_keys = [k for k in keys if k not in self._known]
+        settles = [op for op in ops if isinstance(op, Settlement)]
+        n_reserves = len(ops) - len(settles)
+        try:
+            with conn.pipeline():
+                if new_keys:
+                    conn.execute("INSERT INTO metering_counters (subject, period) "
+                                 "SELECT s, p FROM unnest(%s::text[], %s::text[]) AS k(s, p) "
+                                 "ORDER BY s, p ON CONFLICT DO NOTHING",
+                                 ([k[0] for k in new_keys], [k[1] for k in new_keys]))
+                locked = conn.execute(
+                    "SELECT subject, period, rows, calls, bytes, win_minute, win_calls, rows_quota, "
+                    "calls_quota FROM metering_counters WHERE (subject, period) IN "
+                    "(SELECT * FROM unnest(%s::text[], %s::text[])) ORDER BY subject, period FOR UPDATE",
+                    ([k[0] for k in keys], [k[1] for k in keys]))
+                open_records = conn.execute(
+                    "SELECT id, rows, bytes FROM metering_records WHERE id = ANY(%s::bigint[]) "
+                    "AND feed_batch IS NULL AND NOT settled FOR UPDATE",
+                    ([op.record_id for op in settles],)) if settles else None
+                ids_cur = conn.execute("SELECT nextval('metering_record_ids') FROM "
+                                       "generate_series(1, %s)", (n_reserves,)) if n_reserves else None
+                states = {(r[0], r[1]): CounterState(*r[2:]) for r in locked.fetchall()}
+                recorded = {r[0]: (r[1], r[2]) for r in open_records.fetchall()} if open_records else {}
+                ids = [r[0] for r in ids_cur.fetchall()] if ids_cur else []
+                results, inserts, settled = self._decide(ops, states, recorded, ids)
+                changed = [(k, s) for k, s in states.items() if s.changed]
+                if changed:
+                    conn.execute(
+                        "UPDATE metering_counters c SET rows = v.rows, calls = v.calls, bytes = v.bytes, "
+                        "win_minute = v.win_minute, win_calls = v.win_calls, rows_quota = v.rows_quota, "
+                        "calls_quota = v.calls_quota FROM unnest(%s::text[], %s::text[], %s::bigint[], "
+                        "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
+                        "%s::bigint[]) AS v(subject, period, rows, calls, bytes, win_minute, win_calls, "
+                        "rows_quota, calls_quota) WHERE c.subject = v.subject AND c.period = v.period",
+                        _columns([(k[0], k[1], s.rows, s.calls, s.bytes, s.win_minute, s.win_calls,
+                                   s.rows_quota, s.calls_quota) for k, s in changed], 9))
+                if settled:
+                    conn.execute("UPDATE metering_records r SET rows = v.rows, bytes = v.bytes, "
+                                 "settled = true FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) "
+                                 "AS v(id, rows, bytes) WHERE r.id = v.id", _columns(settled, 3))
+                if inserts:
+                    conn.execute(
+                        "INSERT INTO metering_records (id, subject, period, rows, calls, bytes, at, day, "
+                        "asset_id, department_id, organisation_id, settled) SELECT * FROM "
+                        "unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::int[], "
+                        "%s::bigint[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], "
+                        "%s::text[], %s::bool[])", _columns(inserts, 12))
+                conn.commit()  # in the same pipeline: no extra round trip
+        except BaseException:
+            if not conn.broken:
+                conn.rollback()
+            raise
+        self._known.update(keys)
+        if len(self._known) > 100_000:
+            self._known.clear()
+        return results
+
+    @staticmethod
+    def _decide(ops: list[Any], states: dict[tuple[str, str], CounterState],
+                recorded: dict[int, tuple[int, int]], ids: list[int]) -> tuple[list, list, list]:
+        results: list[Any] = []
+        inserts: list[tuple] = []
+        settled: list[tuple] = []
+        fresh = iter(ids)
+        for op in ops:
+            state = states[op.key]
+            if isinstance(op, Reservation):
+                granted, refusal = decide(state, op)
+                record_id = None
+                if refusal is None:
+                    record_id = next(fresh)
+                    inserts.append((record_id, op.subject, op.period, granted, 1, op.bytes_estimate,
+                                    op.now, op.day, op.asset_id, op.department_id,
+                                    op.organisation_id, op.final))
+                results.append(make_grant(state, op, granted, refusal, record_id))
+            elif op.record_id in recorded:
+                rows, bytes_ = recorded.pop(op.record_id)
+                settle_state(state, op, rows, bytes_)
+                settled.append((op.record_id, op.rows_served, op.bytes_served))
+                results.append(True)
+            else:  # already settled, or taken by the feed: keep what was reserved
+                results.append(False)
+        return results, inserts, settled
+
+    # ---- reports ---------------------------------------------------------------------------
+
+    def usage(self, subject: str, period: str) -> dict[str, Any]:
+        """Live counters of one subject in one period (rows, calls, bytes)."""
+        with self.pool.connection() as conn:
+            row = conn.execute("SELECT rows, calls, bytes, rows_quota, calls_quota FROM "
+                               "metering_counters WHERE subject = %s AND period = %s",
+                               (subject, period)).fetchone()
+        rows, calls, bytes_, rows_quota, calls_quota = row or (0, 0, 0, None, None)
+        return {"subject": subject, "period": period, "rows": rows, "calls": calls, "bytes": bytes_,
+                "rows_quota": rows_quota, "calls_quota": calls_quota}
+
+    def daily_usage(self, *, from_day: date | str, to_day: date | str, subject: str | None = None,
+                    organisation_id: str | None = None, asset_id: str | None = None,
+                    department_id: str | None = None) -> list[dict[str, Any]]:
+        """Fed usage per day, subject and asset, from ``from_day`` to ``to_day`` inclusive,
+        filtered by any of the keys given."""
+        where, params = ["day >= %s", "day <= %s"], [day_text(from_day), day_text(to_day)]
+        for column, value in (("subject", subject), ("organisation_id", organisation_id),
+                              ("asset_id", asset_id), ("department_id", department_id)):
+            if value is not None:
+                where.append(f"{column} = %s")
+                params.append(value)
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT day, subject, organisation_id, asset_id, department_id, rows, calls, bytes "
+                f"FROM metering_daily WHERE {' AND '.join(where)} ORDER BY day, subject, asset_id",
+                params).fetchall()
+        return [{"day": r[0], "subject": r[1], "organisation_id": r[2] or None,
+                 "asset_id": r[3] or None, "department_id": r[4] or None, "rows": r[5],
+                 "calls": r[6], "bytes": r[7]} for r in rows]
+
+    # ---- the feed's side -------------------------------------------------------------------
+
+    @contextmanager
+    def feed_lock(self) -> Iterator[bool]:
+        """A session advisory lock: one feeder across all processes and machines; released
+        when the holder's connection ends (a killed feeder frees it)."""
+        if not self._feed_thread_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            if self._lock_conn is None or self._lock_conn.closed or self._lock_conn.broken:
+                self._lock_conn = psycopg.connect(self.conninfo, autocommit=True, **self._options)
+            conn = self._lock_conn
+            held = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,)).fetchone()[0]
+            try:
+                yield bool(held)
+            finally:
+                if held and not conn.broken:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (self._lock_key,))
+        finally:
+            self._feed_thread_lock.release()
+
+    def pending_feed_batch(self) -> FeedBatch | None:
+        with self.pool.connection() as conn:
+            number = conn.execute("SELECT min(feed_batch) FROM metering_records "
+                                  "WHERE feed_batch IS NOT NULL AND NOT fed").fetchone()[0]
+            return None if number is None else self._load_batch(conn, number)
+
+    def claim_feed_batch(self, limit: int, *, grace_seconds: float) -> FeedBatch | None:
+        with self.pool.connection() as conn, conn.transaction():
+            number = conn.execute("SELECT nextval('metering_feed_batches')").fetchone()[0]
+            claimed = conn.execute(
+                "UPDATE metering_records r SET feed_batch = %s FROM (SELECT id FROM metering_records "
+                "WHERE feed_batch IS NULL AND (settled OR written < now() - make_interval(secs => %s)) "
+                "ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED) p WHERE r.id = p.id",
+                (number, float(grace_seconds), limit)).rowcount
+            if not claimed:
+                return None
+            return self._load_batch(conn, number)
+
+    @staticmethod
+    def _load_batch(conn: psycopg.Connection, number: int) -> FeedBatch:
+        records = [UsageRecord(*r) for r in conn.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM metering_records WHERE feed_batch = %s ORDER BY id",
+            (number,))]
+        keys = sorted({(r.subject, r.period) for r in records})
+        quotas = {(r[0], r[1]): (r[2], r[3]) for r in conn.execute(
+            "SELECT subject, period, rows_quota, calls_quota FROM metering_counters WHERE "
+            "(subject, period) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
+            ([k[0] for k in keys], [k[1] for k in keys]))}
+        return FeedBatch(number, records, quotas)
+
+    def mark_fed(self, batch_number: int) -> int:
+        """Mark a batch fed and add it to the daily read model, exactly once."""
+        with self.pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "WITH done AS (UPDATE metering_records SET fed = true WHERE feed_batch = %s AND NOT fed "
+                "RETURNING day, subject, coalesce(organisation_id, '') AS o, coalesce(asset_id, '') AS a, "
+                "coalesce(department_id, '') AS d, rows, calls, bytes), "
+                "sums AS (SELECT day, subject, o, a, d, sum(rows) AS r, sum(calls) AS c, "
+                "sum(bytes) AS b, count(*) AS n FROM done GROUP BY 1, 2, 3, 4, 5), "
+                "up AS (INSERT INTO metering_daily (day, subject, organisation_id, asset_id, "
+                "department_id, rows, calls, bytes) SELECT day, subject, o, a, d, r, c, b FROM sums "
+                "ON CONFLICT (day, subject, asset_id, department_id, organisation_id) DO UPDATE SET "
+                "rows = metering_daily.rows + excluded.rows, calls = metering_daily.calls + "
+                "excluded.calls, bytes = metering_daily.bytes + excluded.bytes) "
+                "SELECT coalesce(sum(n), 0) FROM sums", (batch_number,)).fetchone()
+            return int(row[0])
+
+
+def _columns(rows: list[tuple], width: int) -> list[list]:
+    """Row tuples to the column lists ``unnest`` takes."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]

@@ -1,0 +1,271 @@
+"""The quota ledger in one SQLite file (the embedded deployment; exact across the processes that
+share the file: every batch runs under ``BEGIN IMMEDIATE``)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from marketplace.metering.ledger import (
+    BatchingLedger,
+    CounterState,
+    FeedBatch,
+    Reservation,
+    Settlement,
+    UsageRecord,
+    day_text,
+    decide,
+    make_grant,
+    settle_state,
+    sorted_keys,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS metering_counters (
+    subject TEXT NOT NULL, period TEXT NOT NULL,
+    rows INTEGER NOT NULL DEFAULT 0, calls INTEGER NOT NULL DEFAULT 0,
+    bytes INTEGER NOT NULL DEFAULT 0, win_minute INTEGER NOT NULL DEFAULT 0,
+    win_calls INTEGER NOT NULL DEFAULT 0, rows_quota INTEGER, calls_quota INTEGER,
+    PRIMARY KEY (subject, period)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS metering_records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL, period TEXT NOT NULL,
+    rows INTEGER NOT NULL, calls INTEGER NOT NULL, bytes INTEGER NOT NULL,
+    at TEXT NOT NULL, day TEXT NOT NULL, written REAL NOT NULL,
+    asset_id TEXT, department_id TEXT, organisation_id TEXT,
+    settled INTEGER NOT NULL DEFAULT 0, feed_batch INTEGER, fed INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS metering_records_unclaimed ON metering_records (id) WHERE feed_batch IS NULL;
+CREATE INDEX IF NOT EXISTS metering_records_claimed ON metering_records (feed_batch)
+    WHERE feed_batch IS NOT NULL AND fed = 0;
+CREATE TABLE IF NOT EXISTS metering_feed_batches (number INTEGER PRIMARY KEY AUTOINCREMENT, at REAL);
+CREATE TABLE IF NOT EXISTS metering_daily (
+    day TEXT NOT NULL, subject TEXT NOT NULL, organisation_id TEXT NOT NULL DEFAULT '',
+    asset_id TEXT NOT NULL DEFAULT '', department_id TEXT NOT NULL DEFAULT '',
+    rows INTEGER NOT NULL, calls INTEGER NOT NULL, bytes INTEGER NOT NULL,
+    PRIMARY KEY (day, subject, asset_id, department_id, organisation_id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS metering_daily_org ON metering_daily (organisation_id, day);
+CREATE INDEX IF NOT EXISTS metering_daily_asset ON metering_daily (asset_id, day);
+CREATE INDEX IF NOT EXISTS metering_daily_department ON metering_daily (department_id, day);
+"""
+
+_RECORD_COLUMNS = "id, subject, period, rows, calls, bytes, day, asset_id, department_id, organisation_id"
+
+
+class SQLiteQuotaLedger(BatchingLedger):
+    """``SQLiteQuotaLedger(path)``; ``":memory:"`` for tests of one process.
+
+    :param synchronous: SQLite's ``synchronous`` pragma; FULL (default) survives power loss,
+        NORMAL survives a killed process (WAL) and is faster
+    """
+
+    def __init__(self, path: str | Path, *, group_commit: bool = True, max_batch: int = 1000,
+                 synchronous: str = "FULL", create_tables: bool = True) -> None:
+        super().__init__(group_commit=group_commit, max_batch=max_batch)
+        self.path = str(path)
+        self._memory = self.path == ":memory:"
+        if not self._memory:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._synchronous = synchronous
+        self._write = self._connect()
+        self._write_lock = threading.Lock()
+        self._read = self._write if self._memory else self._connect()
+        self._read_lock = self._write_lock if self._memory else threading.Lock()
+        self._feed_thread_lock = threading.Lock()
+        if create_tables:
+            with self._write_lock:
+                self._write.executescript(SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+        if not self._memory:
+            conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self._synchronous}")
+        return conn
+
+    def close(self) -> None:
+        super().close()
+        with self._write_lock:
+            self._write.close()
+            if self._read is not self._write:
+                self._read.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            conn = self._write
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # ---- the hot path ----------------------------------------------------------------------
+
+    def _apply(self, ops: list[Any]) -> list[Any]:
+        results: list[Any] = []
+        written = time.time()
+        with self._transaction() as conn:
+            states: dict[tuple[str, str], CounterState] = {}
+            for key in sorted_keys(ops):
+                row = conn.execute("SELECT rows, calls, bytes, win_minute, win_calls, rows_quota, "
+                                   "calls_quota FROM metering_counters WHERE subject = ? AND period = ?",
+                                   key).fetchone()
+                states[key] = CounterState(*row) if row else CounterState(changed=True)
+            for op in ops:
+                state = states[op.key]
+                if isinstance(op, Reservation):
+                    granted, refusal = decide(state, op)
+                    record_id = None
+                    if refusal is None:
+                        cur = conn.execute(
+                            "INSERT INTO metering_records (subject, period, rows, calls, bytes, at, day, "
+                            "written, asset_id, department_id, organisation_id, settled) "
+                            "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (op.subject, op.period, granted, op.bytes_estimate, op.now.isoformat(),
+                             op.day, written, op.asset_id, op.department_id, op.organisation_id,
+                             int(op.final)))
+                        record_id = cur.lastrowid
+                    results.append(make_grant(state, op, granted, refusal, record_id))
+                else:
+                    results.append(self._settle_one(conn, state, op))
+            conn.executemany(
+                "INSERT INTO metering_counters (subject, period, rows, calls, bytes, win_minute, "
+                "win_calls, rows_quota, calls_quota) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (subject, period) DO UPDATE SET rows = excluded.rows, "
+                "calls = excluded.calls, bytes = excluded.bytes, win_minute = excluded.win_minute, "
+                "win_calls = excluded.win_calls, rows_quota = excluded.rows_quota, "
+                "calls_quota = excluded.calls_quota",
+                [(k[0], k[1], s.rows, s.calls, s.bytes, s.win_minute, s.win_calls, s.rows_quota,
+                  s.calls_quota) for k, s in states.items() if s.changed])
+        return results
+
+    @staticmethod
+    def _settle_one(conn: sqlite3.Connection, state: CounterState, op: Settlement) -> bool:
+        row = conn.execute("SELECT rows, bytes FROM metering_records WHERE id = ? AND subject = ? "
+                           "AND feed_batch IS NULL AND settled = 0", (op.record_id, op.subject)).fetchone()
+        if row is None:  # already settled, or already taken by the feed: keep what was reserved
+            return False
+        settle_state(state, op, row[0], row[1])
+        conn.execute("UPDATE metering_records SET rows = ?, bytes = ?, settled = 1 WHERE id = ?",
+                     (op.rows_served, op.bytes_served, op.record_id))
+        return True
+
+    # ---- reports ---------------------------------------------------------------------------
+
+    def usage(self, subject: str, period: str) -> dict[str, Any]:
+        """Live counters of one subject in one period (rows, calls, bytes)."""
+        with self._read_lock:
+            row = self._read.execute("SELECT rows, calls, bytes, rows_quota, calls_quota FROM "
+                                     "metering_counters WHERE subject = ? AND period = ?",
+                                     (subject, period)).fetchone()
+        rows, calls, bytes_, rows_quota, calls_quota = row or (0, 0, 0, None, None)
+        return {"subject": subject, "period": period, "rows": rows, "calls": calls, "bytes": bytes_,
+                "rows_quota": rows_quota, "calls_quota": calls_quota}
+
+    def daily_usage(self, *, from_day: date | str, to_day: date | str, subject: str | None = None,
+                    organisation_id: str | None = None, asset_id: str | None = None,
+                    department_id: str | None = None) -> list[dict[str, Any]]:
+        """Fed usage per day, subject and asset, from ``from_day`` to ``to_day`` inclusive,
+        filtered by any of the keys given."""
+        where, params = ["day >= ?", "day <= ?"], [day_text(from_day), day_text(to_day)]
+        for column, value in (("subject", subject), ("organisation_id", organisation_id),
+                              ("asset_id", asset_id), ("department_id", department_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        with self._read_lock:
+            rows = self._read.execute(
+                "SELECT day, subject, organisation_id, asset_id, department_id, rows, calls, bytes "
+                f"FROM metering_daily WHERE {' AND '.join(where)} ORDER BY day, subject, asset_id",
+                params).fetchall()
+        return [_daily(r) for r in rows]
+
+    # ---- the feed's side -------------------------------------------------------------------
+
+    @contextmanager
+    def feed_lock(self) -> Iterator[bool]:
+        """Exclusive across threads and processes sharing the file; yields False when another
+        feeder holds it (do nothing this time)."""
+        if not self._feed_thread_lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            if self._memory:
+                yield True
+                return
+            fd = os.open(self.path + ".feed-lock", os.O_CREAT | os.O_RDWR, 0o644)
+            try:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    yield False
+                    return
+                yield True
+            finally:
+                os.close(fd)  # releases the flock
+        finally:
+            self._feed_thread_lock.release()
+
+    def pending_feed_batch(self) -> FeedBatch | None:
+        with self._transaction() as conn:
+            row = conn.execute("SELECT min(feed_batch) FROM metering_records "
+                               "WHERE feed_batch IS NOT NULL AND fed = 0").fetchone()
+            if row[0] is None:
+                return None
+            return self._load_batch(conn, row[0])
+
+    def claim_feed_batch(self, limit: int, *, grace_seconds: float) -> FeedBatch | None:
+        with self._transaction() as conn:
+            ids = [r[0] for r in conn.execute(
+                "SELECT id FROM metering_records WHERE feed_batch IS NULL AND (settled = 1 OR written < ?) "
+                "ORDER BY id LIMIT ?", (time.time() - grace_seconds, limit))]
+            if not ids:
+                return None
+            number = conn.execute("INSERT INTO metering_feed_batches (at) VALUES (?)",
+                                  (time.time(),)).lastrowid
+            conn.executemany("UPDATE metering_records SET feed_batch = ? WHERE id = ?",
+                             [(number, i) for i in ids])
+            return self._load_batch(conn, number)
+
+    @staticmethod
+    def _load_batch(conn: sqlite3.Connection, number: int) -> FeedBatch:
+        records = [UsageRecord(*r) for r in conn.execute(
+            f"SELECT {_RECORD_COLUMNS} FROM metering_records WHERE feed_batch = ? ORDER BY id", (number,))]
+        quotas = {}
+        for key in {(r.subject, r.period) for r in records}:
+            row = conn.execute("SELECT rows_quota, calls_quota FROM metering_counters WHERE subject = ? "
+                               "AND period = ?", key).fetchone()
+            quotas[key] = (row[0], row[1]) if row else (None, None)
+        return FeedBatch(number, records, quotas)
+
+    def mark_fed(self, batch_number: int) -> int:
+        """Mark a batch fed and add it to the daily read model, exactly once."""
+        with self._transaction() as conn:
+            rows = conn.execute(
+                "SELECT day, subject, coalesce(organisation_id, ''), coalesce(asset_id, ''), "
+                "coalesce(department_id, ''), sum(rows), sum(calls), sum(bytes), count(*) "
+                "FROM metering_records WHERE feed_batch = ? AND fed = 0 "
+                "GROUP BY 1, 2, 3, 4, 5", (batch_number,)).fetchall()
+            conn.executemany(
+                "INSERT INTO metering_daily (day, subject, organisation_id, asset_id, department_id, "
+                "rows, calls, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
+                "rows = rows + excluded.rows, calls = calls + excluded.calls, "
+                "bytes = bytes + excluded.bytes", [r[:8] for r in rows])
+            conn.execute("UPDATE metering_records SET fed = 1 WHERE feed_batch = ? AND fed = 0",
+                         (batch_number,))
+            return sum(r[8] for r in rows)
+
+
+def _daily(row: tuple[Any, ...]) -> dict[str, Any]:
+    day, subject, org, asset, department, rows, calls, bytes_ = row
+    return {"day": day, "subject": subject, "organisation_id": org or None, "asset_id": asset or None,
+            "department_id": department or None, "rows": rows, "calls": calls, "bytes": bytes_}
