@@ -11,10 +11,16 @@ from pathlib import Path
 
 from marketplace.datastore import Datastore, PostgresDatastore, SQLiteDatastore
 from marketplace.identity import KeyRing, PasswordHasher, TokenService
+from marketplace.metering import QuotaLedger, SQLiteQuotaLedger
 from marketplace.projections.catalogue_view import CatalogueView
+from marketplace.projections.entitlements import EntitlementsView
 from marketplace.projections.follower import Follower
 from marketplace.projections.sqlite_catalogue import SQLiteCatalogueView
+from marketplace.projections.sqlite_entitlements import SQLiteEntitlementsView
+from marketplace.services.access import AnonymousAllowance, RowAccess
 from marketplace.services.catalogue import Catalogue
+from marketplace.services.marketplace import Marketplace
+from marketplace.services.metering import Metering
 from marketplace.services.persistence import EventStoreConfig, PostgresParams
 from marketplace.services.staff import StaffDirectory
 from marketplace.settings import Settings
@@ -30,6 +36,12 @@ class DataBank:
     datastore: Datastore
     catalogue_view: CatalogueView
     catalogue_follower: Follower
+    marketplace: Marketplace
+    entitlements_view: EntitlementsView
+    entitlements_follower: Follower
+    ledger: QuotaLedger
+    metering: Metering
+    row_access: RowAccess
     keyring: KeyRing
     tokens: TokenService
     closers: list = field(default_factory=list)
@@ -38,13 +50,21 @@ class DataBank:
         """Catch the read models up, then keep following the log in the background."""
         self.catalogue_follower.catch_up()
         self.catalogue_follower.start()
+        self.entitlements_follower.catch_up()
+        self.entitlements_follower.start()
+        self.metering.start()
 
     def close(self) -> None:
         self.catalogue_follower.stop()
+        self.entitlements_follower.stop()
+        self.metering.stop()
         for close in reversed(self.closers):
             close()
         self.catalogue.close()
         self.staff.close()
+        self.marketplace.close()
+        self.metering.close()
+        self.ledger.close()
 
 
 def build(settings: Settings, *, create_tables: bool = True, fast_hashing: bool = False) -> DataBank:
@@ -60,6 +80,7 @@ def build(settings: Settings, *, create_tables: bool = True, fast_hashing: bool 
     data_dir.mkdir(parents=True, exist_ok=True)
     if settings.database_url:
         from marketplace.projections.postgres_catalogue import PostgresCatalogueView
+        from marketplace.projections.postgres_entitlements import PostgresEntitlementsView
 
         pg = PostgresParams.from_url(settings.database_url)
         store_config = EventStoreConfig(kind="postgres", postgres=pg, create_tables=create_tables)
@@ -67,14 +88,22 @@ def build(settings: Settings, *, create_tables: bool = True, fast_hashing: bool 
         pg_view = PostgresCatalogueView(pg.conninfo, pg.schema, create_tables=create_tables)
         closers.append(pg_view.close)
         view: CatalogueView = pg_view
+        pg_entitlements = PostgresEntitlementsView(pg.conninfo, pg.schema, create_tables=create_tables)
+        closers.append(pg_entitlements.close)
+        entitlements: EntitlementsView = pg_entitlements
+        from marketplace.metering import PostgresQuotaLedger
+
+        ledger: QuotaLedger = PostgresQuotaLedger(pg.conninfo, pg.schema, create_tables=create_tables)
     else:
         store_config = EventStoreConfig(kind="sqlite", directory=data_dir / "events",
                                         create_tables=create_tables)
         datastore = SQLiteDatastore(data_dir / "datastore.sqlite3")
         view = SQLiteCatalogueView(data_dir / "read-models" / "catalogue.sqlite3")
+        entitlements = SQLiteEntitlementsView(data_dir / "read-models" / "entitlements.sqlite3")
+        ledger = SQLiteQuotaLedger(data_dir / "ledger.sqlite3")
     if hasattr(datastore, "close"):
         closers.append(datastore.close)
-    return _assemble(settings, store_config, datastore, view,
+    return _assemble(settings, store_config, datastore, view, entitlements, ledger,
                      KeyRing.load_or_create(data_dir), fast_hashing, closers)
 
 
@@ -82,17 +111,31 @@ def build_in_memory(settings: Settings | None = None) -> DataBank:
     """A complete data bank in memory (unit and BDD tests): POPO events, SQLite in memory."""
     settings = settings or Settings()
     return _assemble(settings, EventStoreConfig(kind="memory"), SQLiteDatastore(":memory:"),
-                     SQLiteCatalogueView(":memory:"), KeyRing.ephemeral(), True, [])
+                     SQLiteCatalogueView(":memory:"), SQLiteEntitlementsView(":memory:"),
+                     SQLiteQuotaLedger(":memory:"), KeyRing.ephemeral(), True, [])
 
 
 def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Datastore,
-              view: CatalogueView, keyring: KeyRing, fast_hashing: bool, closers: list) -> DataBank:
+              view: CatalogueView, entitlements: EntitlementsView, ledger: QuotaLedger,
+              keyring: KeyRing, fast_hashing: bool, closers: list) -> DataBank:
     catalogue = Catalogue(store_config.env_for(Catalogue.name), datastore=datastore)
-    staff = StaffDirectory(store_config.env_for(StaffDirectory.name),
-                           hasher=PasswordHasher(fast=fast_hashing))
+    hasher = PasswordHasher(fast=fast_hashing)
+    staff = StaffDirectory(store_config.env_for(StaffDirectory.name), hasher=hasher)
+    marketplace = Marketplace(store_config.env_for(Marketplace.name), catalogue=catalogue,
+                              hasher=hasher, review_days=settings.application_review_days)
     tokens = TokenService(keyring, issuer=settings.public_url,
                           ttl=timedelta(minutes=settings.token_ttl_minutes))
     follower = Follower(catalogue, view, poll_seconds=settings.projection_poll_seconds)
+    entitlements_follower = Follower(marketplace, entitlements,
+                                     poll_seconds=settings.projection_poll_seconds)
+    metering = Metering(store_config.env_for(Metering.name), ledger=ledger)
+    row_access = RowAccess(
+        catalogue_view=view, entitlements_view=entitlements, datastore=datastore, ledger=ledger,
+        catalogue_follower=follower, entitlements_follower=entitlements_follower,
+        anonymous=AnonymousAllowance(rows_per_month=settings.anonymous_rows_per_month,
+                                     calls_per_minute=settings.anonymous_calls_per_minute))
     return DataBank(settings=settings, catalogue=catalogue, staff=staff, datastore=datastore,
-                    catalogue_view=view, catalogue_follower=follower, keyring=keyring,
-                    tokens=tokens, closers=closers)
+                    catalogue_view=view, catalogue_follower=follower, marketplace=marketplace,
+                    entitlements_view=entitlements, entitlements_follower=entitlements_follower,
+                    ledger=ledger, metering=metering, row_access=row_access,
+                    keyring=keyring, tokens=tokens, closers=closers)

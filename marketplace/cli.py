@@ -137,6 +137,22 @@ def projections() -> None:
     """Read models fed from the event log."""
 
 
+@main.group()
+def applications() -> None:
+    """Conditional access applications."""
+
+
+@applications.command()
+def escalate() -> None:
+    """Escalate applications unanswered past their deadline to the administrators."""
+    bank = _bank()
+    try:
+        escalated = bank.marketplace.escalate_overdue()
+        click.echo(f"{len(escalated)} overdue application(s) escalated")
+    finally:
+        bank.close()
+
+
 @projections.command()
 def rebuild() -> None:
     """Rebuild the catalogue read model from the start of the event log."""
@@ -162,7 +178,7 @@ def _seed(bank: DataBank, enterprise_rows: int | None = None) -> None:
 
 
 def _print_welcome(settings: Settings, host: str, port: int) -> None:
-    from marketplace.demo.seed import DEMO_PASSWORD, demo_logins
+    from marketplace.demo.seed import API_KEY_FILE, DEMO_PASSWORD, demo_logins
 
     base = f"http://{host}:{port}"
     store = "PostgreSQL" if settings.database_url else f"SQLite in {settings.data_dir.resolve()}"
@@ -174,7 +190,12 @@ def _print_welcome(settings: Settings, host: str, port: int) -> None:
     for login in demo_logins():
         suffix = f" — {login.department}" if login.department else ""
         click.echo(f"    {login.username:<28} {login.role}{suffix}")
-    click.echo("  Log in with: mutation { login(username: \"admin\", password: \"...\") { token } }\n")
+    click.echo("  Log in with: mutation { login(username: \"admin\", password: \"...\") { token } }")
+    key_file = Path(settings.data_dir) / API_KEY_FILE
+    if key_file.exists():
+        click.echo(f"  Demo API key of the startup member: {key_file.read_text(encoding='utf-8').strip()}")
+        click.echo("    send it as: Authorization: Bearer <key>")
+    click.echo("")
     sys.stdout.flush()
 
 

@@ -18,7 +18,11 @@ class Settings:
     :param environment: ``development`` (GraphiQL, introspection) or ``production``
     :param max_upload_bytes: the largest version upload accepted (``DATABANK_MAX_UPLOAD_MB``)
     :param token_ttl_minutes: lifetime of staff JWTs
+    :param anonymous_rows_per_month: rows of open data an anonymous IP may read a month
+        (``DATABANK_ANONYMOUS_ROWS``); ``anonymous_calls_per_minute`` its rate limit
     :param public_url: the address printed for people and put in tokens' issuer
+    :param application_review_days: working days a department has to answer a conditional
+        access application before it is escalated (``DATABANK_APPLICATION_REVIEW_DAYS``)
     """
 
     data_dir: Path = Path("var")
@@ -28,6 +32,9 @@ class Settings:
     token_ttl_minutes: int = 30
     public_url: str = "http://127.0.0.1:8000"
     projection_poll_seconds: float = 0.2
+    application_review_days: int = 5
+    anonymous_rows_per_month: int = 10_000
+    anonymous_calls_per_minute: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -42,6 +49,9 @@ class Settings:
             max_upload_bytes=int(float(env.get("DATABANK_MAX_UPLOAD_MB", "512")) * 2**20),
             token_ttl_minutes=int(env.get("DATABANK_TOKEN_TTL_MINUTES", "30")),
             public_url=env.get("DATABANK_PUBLIC_URL", "http://127.0.0.1:8000"),
+            anonymous_rows_per_month=int(env.get("DATABANK_ANONYMOUS_ROWS", "10000")),
+            anonymous_calls_per_minute=int(env.get("DATABANK_ANONYMOUS_CALLS_PER_MINUTE", "30")),
+            application_review_days=int(env.get("DATABANK_APPLICATION_REVIEW_DAYS", "5")),
         )
 
     @property

@@ -32,3 +32,10 @@ def require_signed_in(info: Any) -> Actor:
     if actor.role is Role.ANONYMOUS:
         raise UnauthenticatedError("log in first (Authorization: Bearer <token>)")
     return actor
+
+
+def issue_token(info: Any, actor: Actor) -> tuple[str, Any]:
+    """A JWT for ``actor`` (staff or member); returns the token and its claims."""
+    return info.context["tokens"].issue(
+        subject=actor.user_id, name=actor.name, role=actor.role.value,
+        department_id=actor.department_id, organisation_id=actor.organisation_id)

@@ -6,14 +6,22 @@ import graphene
 
 from marketplace.api.catalogue.mutations import CatalogueMutations
 from marketplace.api.catalogue.queries import CatalogueQueries
+from marketplace.api.licensing.mutations import LicensingMutations
+from marketplace.api.licensing.queries import LicensingQueries
+from marketplace.api.organisations.mutations import OrganisationMutations
+from marketplace.api.organisations.queries import OrganisationQueries
+from marketplace.api.rows.schema import RowQueries
 from marketplace.api.staff.schema import StaffMutations, StaffQueries
 
 
-class Query(CatalogueQueries, StaffQueries, graphene.ObjectType):
-    """Read the catalogue and who you are."""
+class Query(CatalogueQueries, RowQueries, StaffQueries, LicensingQueries, OrganisationQueries,
+            graphene.ObjectType):
+    """Read the catalogue, the rows your licences allow, licences and plans, your
+    organisation, and who you are."""
 
 
-class Mutation(CatalogueMutations, StaffMutations, graphene.ObjectType):
+class Mutation(CatalogueMutations, StaffMutations, LicensingMutations, OrganisationMutations,
+               graphene.ObjectType):
     """Change things: every mutation answers with a payload carrying `errors`."""
 
 

@@ -3,12 +3,16 @@ generated rows, all through the same use cases people use (so the log tells the 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
-from domain.actors import Role
-from marketplace.demo.assets import ASSETS
+from domain.actors import Actor, Role
+from domain.api_key import SCOPES
+from domain.identifiers import org_code_check_char, uscc_check_char
+from marketplace.demo.assets import ASSETS, ASSETS_BY_KEY
 from marketplace.demo.departments import DEPARTMENTS
 from marketplace.demo.rows import write_csv
 
@@ -18,6 +22,9 @@ if TYPE_CHECKING:
 DEMO_PASSWORD = "luan-demo-2026"
 ADMIN = "admin"
 REVIEWER = "reviewer"
+MEMBER_EMAIL = "demo@startup.example"
+STARTUP_NAME = "六安数智科技有限公司"
+API_KEY_FILE = "demo-api-key.txt"
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,19 @@ class DemoLogin:
     username: str
     role: str
     department: str | None
+
+
+def startup_credit_code() -> str:
+    """The demo startup's unified social credit code: a company (91) of 金安区 (341502)."""
+    body = "MA2N0001"
+    head = "91341502" + body + org_code_check_char(body)
+    return head + uscc_check_char(head)
+
+
+def demo_api_key(bank: "DataBank") -> str | None:
+    """The demo member's API key, kept (0600) in the data directory by the seeding."""
+    path = Path(bank.settings.data_dir) / API_KEY_FILE
+    return path.read_text(encoding="utf-8").strip() if path.exists() else None
 
 
 def publisher_username(department_key: str) -> str:
@@ -58,6 +78,7 @@ def seed_demo(bank: "DataBank", *, work_dir: Path, enterprise_rows: int | None =
         for dep in DEPARTMENTS for key in [dep["key"]]
     }
     work_dir.mkdir(parents=True, exist_ok=True)
+    published: dict[str, str] = {}
     for spec in ASSETS:
         publisher = publishers[spec["department"]]
         metadata = {k: v for k, v in spec.items() if k not in ("key", "department", "rows", "row_count")}
@@ -75,12 +96,87 @@ def seed_demo(bank: "DataBank", *, work_dir: Path, enterprise_rows: int | None =
             continue  # left in the review queue: personal data that is not to be opened
         catalogue.approve(str(asset.id), reason="分类分级、敏感字段与负面清单核查通过", by=reviewer)
         catalogue.publish(str(asset.id), version, by=publisher)
+        published[spec["key"]] = str(asset.id)
         progress(f"  {asset.resource_code} {spec['name']}: published, "
                  f"{asset.get_version(version)['row_count']:,} rows")
     bank.catalogue_follower.catch_up()
+    _seed_marketplace(bank, admin, publishers["public_security"], published, progress)
     return logins
+
+
+_LICENCES = (
+    ("open-v1", "开放数据许可", "open",
+     "被许可人可免费复制、分发、改编和商业使用本数据，须注明来源“六安市数据银行”；不得试图重新识别个人。",
+     "免费使用，注明来源，不得重新识别个人。"),
+    ("commercial-v1", "商业数据许可", "commercial",
+     "被许可人按所选方案付费使用本数据，用于约定的商业目的；不得向第三方转让或转售原始数据。",
+     "付费商用，不得转售原始数据。"),
+    ("research-v1", "科研数据许可", "conditional_research",
+     "经审核的申请人仅可在使用协议约定的范围与期限内将数据用于科研或公共服务，不得向第三方提供，期满删除。",
+     "有条件开放：须经申请批准，限定用途与期限，不得外传。"),
+)
+
+
+def _seed_marketplace(bank: "DataBank", admin: Actor, police: Actor, published: dict[str, str],
+                      progress: Callable[[str], None]) -> None:
+    """Licences, plans, a startup with a member, subscriptions, an approved application and an
+    API key — through the same use cases people use."""
+    market = bank.marketplace
+    templates = {kind: str(market.create_licence_template(key=key, name=name, kind=kind, text=text,
+                                                           summary=summary, by=admin).id)
+                 for key, name, kind, text, summary in _LICENCES}
+    free_plans = []
+    for key, asset_id in published.items():
+        if ASSETS_BY_KEY[key]["opening"]["type"] == "unconditional":
+            free_plans.append(market.define_plan(
+                asset_id=asset_id, name="免费版", licence_template_id=templates["open"], price={},
+                quotas={"rows_per_month": 100_000, "calls_per_month": 10_000,
+                        "rate_limit_per_minute": 60},
+                overage="block", field_tier="masked", by=admin))
+    if "enterprise_registry" in published:
+        market.define_plan(
+            asset_id=published["enterprise_registry"], name="商业版",
+            licence_template_id=templates["commercial"],
+            price={"monthly_fee_fen": 29_900, "per_1k_rows_fen": 50},
+            quotas={"rows_per_month": 5_000_000, "rate_limit_per_minute": 600},
+            overage="bill", field_tier="full", by=admin)
+    research = None
+    if "population_extract" in published:
+        research = market.define_plan(
+            asset_id=published["population_extract"], name="科研版",
+            licence_template_id=templates["conditional_research"], price={},
+            quotas={"rows_per_month": 50_000, "rate_limit_per_minute": 30},
+            overage="block", field_tier="masked", by=admin)
+    account = market.sign_up(email=MEMBER_EMAIL, name="陈晓", password=DEMO_PASSWORD)
+    organisation = market.register_organisation(credit_code=startup_credit_code(),
+                                                name=STARTUP_NAME, kind="startup",
+                                                by=account.actor())
+    org_id = str(organisation.id)
+    member = market.get_member(str(account.id)).actor()
+    for plan in free_plans:
+        market.subscribe(org_id, str(plan.id), accepted_terms_version=1, by=member)
+    if research is not None:
+        application = market.submit_application(
+            org_id, published["population_extract"], purpose="研究六安市人口结构与公共服务设施布局",
+            scenario="与皖西学院合作的城市规划科研项目", security_commitment="仅项目组使用，不向第三方提供，项目结束后删除",
+            by=member)
+        period_end = (market.clock() + timedelta(days=365)).date()
+        market.approve_application(str(application.id), scope="人口结构与公共服务布局研究",
+                                   period_end=period_end, by=police)
+        market.subscribe(org_id, str(research.id), accepted_terms_version=1,
+                         application_id=str(application.id), by=member)
+    _, plaintext = market.create_api_key(org_id, name="demo key", scopes=list(SCOPES), by=member)
+    path = Path(bank.settings.data_dir) / API_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(plaintext + "\n")
+    bank.entitlements_follower.catch_up()
+    progress(f"  {STARTUP_NAME}: {len(free_plans) + (research is not None)} subscriptions, "
+             f"member {MEMBER_EMAIL}, an API key")
 
 
 def demo_logins() -> list[DemoLogin]:
     return [DemoLogin(ADMIN, "admin", None), DemoLogin(REVIEWER, "reviewer", None)] + [
-        DemoLogin(publisher_username(d["key"]), "publisher", d["name"]) for d in DEPARTMENTS]
+        DemoLogin(publisher_username(d["key"]), "publisher", d["name"]) for d in DEPARTMENTS] + [
+        DemoLogin(MEMBER_EMAIL, "member", STARTUP_NAME)]

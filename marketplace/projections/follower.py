@@ -38,6 +38,9 @@ class Follower:
         self.view = view
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        #: Counts the batches applied; caches built from the read model compare it to know
+        #: when to drop what they hold.
+        self.generation = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -54,6 +57,7 @@ class Follower:
                     return applied
                 events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
                 self.view.process(events)
+                self.generation += 1
                 applied += len(events)
                 if len(notifications) < self.batch_size:
                     return applied
@@ -62,6 +66,7 @@ class Follower:
         """Forget the read model and apply the whole log again."""
         with self._lock:
             self.view.reset()
+            self.generation += 1
         return self.catch_up()
 
     def start(self) -> None:

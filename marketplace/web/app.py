@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from starlette.applications import Starlette
@@ -33,12 +34,19 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
     settings = bank.settings
 
     async def context(request: Request) -> dict[str, Any]:
+        caller = authenticate(request, bank.tokens, bank.row_access.api_key)
         return {
-            "actor": authenticate(request, bank.tokens),
+            "caller": caller,
+            "actor": caller.actor,
+            "row_access": bank.row_access,
+            "now": lambda: datetime.now(timezone.utc),
             "catalogue": bank.catalogue,
             "catalogue_view": bank.catalogue_view,
             "catalogue_follower": bank.catalogue_follower,
             "staff": bank.staff,
+            "marketplace": bank.marketplace,
+            "entitlements_view": bank.entitlements_view,
+            "entitlements_follower": bank.entitlements_follower,
             "tokens": bank.tokens,
             "max_upload_bytes": settings.max_upload_bytes,
         }

@@ -1,26 +1,71 @@
-"""Authenticate a request: a staff JWT in ``Authorization: Bearer``, or anonymous."""
+"""Authenticate a request: a JWT (staff or member login) or an API key (``dbk_...``, as a Bearer
+token or in ``X-API-Key``), or anonymous.
+
+A credential that is present but invalid is refused outright: a caller who meant to act as
+someone must not silently act as anonymous.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable
 
 from starlette.requests import Request
 
 from domain.actors import ANONYMOUS, Actor, Role
+from domain.api_key import hash_secret, parse_api_key
 from marketplace.api.errors import UnauthenticatedError
 from marketplace.identity import InvalidTokenError, TokenService
+from marketplace.services.access import Caller
+
+API_KEY_PREFIX = "dbk_"
+KeyLookup = Callable[[str], Any]
 
 
-def authenticate(request: Request, tokens: TokenService) -> Actor:
-    """The actor behind the request; a token that is present but invalid is refused outright
-    (a caller who meant to log in must not silently act as anonymous)."""
+def authenticate(request: Request, tokens: TokenService, keys: KeyLookup | None = None,
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Caller:
+    """The caller behind the request.
+
+    :param keys: secret hash → API key record (``key_by_hash``), cached by the access path
+    """
+    ip = request.client.host if request.client else ""
+    presented = request.headers.get("x-api-key", "")
     header = request.headers.get("authorization", "")
-    if not header:
-        return ANONYMOUS
-    scheme, _, credential = header.partition(" ")
-    if scheme.lower() != "bearer" or not credential.strip():
-        raise UnauthenticatedError("the Authorization header must be 'Bearer <token>'")
+    if header and not presented:
+        scheme, _, credential = header.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential:
+            raise UnauthenticatedError("the Authorization header must be 'Bearer <token or API key>'")
+        if not credential.startswith(API_KEY_PREFIX):
+            return Caller(actor=_from_token(tokens, credential), ip=ip)
+        presented = credential
+    if not presented:
+        return Caller(actor=ANONYMOUS, ip=ip)
+    return _from_api_key(presented, keys, now(), ip)
+
+
+def _from_token(tokens: TokenService, token: str) -> Actor:
     try:
-        claims = tokens.verify(credential.strip())
+        claims = tokens.verify(token)
     except InvalidTokenError as exc:
         raise UnauthenticatedError(str(exc), reason=exc.reason) from None
     return Actor(user_id=claims.subject, name=claims.name, role=Role(claims.role),
                  department_id=claims.department_id, organisation_id=claims.organisation_id)
+
+
+def _from_api_key(presented: str, keys: KeyLookup | None, now: datetime, ip: str) -> Caller:
+    parsed = parse_api_key(presented)
+    if parsed is None or keys is None:
+        raise UnauthenticatedError("the API key is malformed: keys look like dbk_ and 40 characters",
+                                   reason="malformed_key")
+    _, secret = parsed
+    record = keys(hash_secret(secret))
+    if record is None:
+        raise UnauthenticatedError("the API key is unknown", reason="unknown_key")
+    if record.revoked:
+        raise UnauthenticatedError("the API key was revoked", reason="revoked_key")
+    if record.expires_at is not None and record.expires_at <= now:
+        raise UnauthenticatedError("the API key has expired", reason="expired_key")
+    actor = Actor(user_id=f"api-key:{record.key_id}", name=record.name, role=Role.MEMBER,
+                  organisation_id=record.organisation_id)
+    return Caller(actor=actor, scopes=tuple(record.scopes), ip=ip)

@@ -14,7 +14,7 @@ import pytest
 from pytest_bdd import given, parsers, then, when
 from starlette.testclient import TestClient
 
-from support.api import GraphQLTestClient
+from support.api import GraphQLTestClient, operation
 from support.catalogue import sample_metadata
 from domain.actors import Actor, Role
 from domain.identifiers import org_code_check_char, uscc_check_char
@@ -322,3 +322,370 @@ def _enum_name(key: str, value: str) -> str:
     if key == "class_code":
         return {"1": "BASE", "2": "THEME", "3": "DEPARTMENT"}.get(value, value)
     return value.upper()
+
+
+# =============================================================================================
+# Licensing: licences, plans, organisations, subscriptions, conditional access (features/licensing)
+# =============================================================================================
+
+def _market(world: dict) -> dict:
+    """The licensing part of the world: names → ids, and the Marketplace clock."""
+    if "market" not in world:
+        from support.marketplace import Clock
+
+        world["bank"].marketplace.clock = Clock()
+        world["market"] = {"licences": {}, "assets": {}, "plans": {}, "organisations": {}}
+    return world["market"]
+
+
+@given(parsers.parse('the data bank administrator "{username}"'))
+def administrator(world: dict, username: str) -> None:
+    """Opens an administrator account."""
+    world["bank"].staff.open_account(username=username, name="数据银行管理员", role=Role.ADMIN,
+                                     password=PASSWORD, by=ROOT_ADMIN)
+
+
+@given(parsers.parse('the "{kind}" licence "{name}"'))
+def licence(world: dict, kind: str, name: str) -> None:
+    """Creates a licence template of that kind with terms version 1."""
+    template = world["bank"].marketplace.create_licence_template(
+        key=f"licence-{len(_market(world)['licences']) + 1}", name=name, kind=kind,
+        text=f"{name}条款（第1版）", summary=f"{name}摘要", by=ROOT_ADMIN)
+    _market(world)["licences"][name] = str(template.id)
+
+
+@given(parsers.re(r'the (?P<open_type>unconditional|conditional|not_open) asset "(?P<asset>[^"]+)" of '
+                  r'"(?P<department>[^"]+)" offered as "(?P<plan>[^"]+)" under "(?P<licence>[^"]+)"$'))
+def offered_asset(world: dict, open_type: str, asset: str, department: str, plan: str,
+                  licence: str) -> None:
+    """Publishes an asset of that open type (reviewed and approved) and defines a free plan on it
+    (10,000 rows a month, masked)."""
+    from support.marketplace import publish_asset
+
+    market = _market(world)
+    publisher = Actor("pub", f"{department}数据专员", Role.PUBLISHER, world["departments"][department])
+    asset_id = publish_asset(world["bank"], publisher, open_type, asset)
+    defined = world["bank"].marketplace.define_plan(
+        asset_id=asset_id, name=plan, licence_template_id=market["licences"][licence], price={},
+        quotas={"rows_per_month": 10_000}, overage="block", field_tier="masked", by=ROOT_ADMIN)
+    market["assets"][asset] = asset_id
+    market["plans"][plan] = str(defined.id)
+    world["bank"].catalogue_follower.catch_up()
+
+
+@given(parsers.parse('the member "{email}" of the startup "{organisation}"'))
+def member_of_startup(world: dict, email: str, organisation: str) -> None:
+    """Signs a member up who registers the startup (a generated valid credit code) and owns it."""
+    from support.marketplace import credit_code
+
+    market = _market(world)
+    account = world["bank"].marketplace.sign_up(email=email, name="李明", password=PASSWORD)
+    registered = world["bank"].marketplace.register_organisation(
+        credit_code=credit_code(len(market["organisations"]) + 11), name=organisation,
+        kind="startup", by=account.actor())
+    market["organisations"][organisation] = str(registered.id)
+
+
+@given(parsers.parse('the administrator published new terms of "{licence}"'))
+def new_terms(world: dict, licence: str) -> None:
+    world["bank"].marketplace.publish_terms(_market(world)["licences"][licence], text="条款（第2版）",
+                                            summary="第2版摘要", by=ROOT_ADMIN)
+
+
+def _subscribe(world: dict, plan: str, version: int, with_application: bool) -> None:
+    variables: dict[str, Any] = {"planId": _market(world)["plans"][plan],
+                                 "acceptedTermsVersion": version}
+    if with_application:
+        variables["applicationId"] = world["application_id"]
+    world["answer"] = world["api"].call("Subscribe", **variables)
+    subscription = _payload(world["answer"])["subscription"]
+    if subscription:
+        world["subscription"] = subscription
+
+
+@when(parsers.re(r'(?:they|"(?P<username>[^"]+)") subscribes? to "(?P<plan>[^"]+)" accepting terms '
+                 r'version (?P<version>\d+)(?P<application> with the application)?$'))
+def subscribe(world: dict, plan: str, version: str, username: str | None = None,
+              application: str | None = None) -> None:
+    """Subscribes through the API as the logged-in member (or logs ``username`` in first)."""
+    if username:
+        _as(world, username)
+    _subscribe(world, plan, int(version), bool(application))
+
+
+@given(parsers.parse('they subscribed to "{plan}" accepting terms version {version:d}'))
+def subscribed(world: dict, plan: str, version: int) -> None:
+    _subscribe(world, plan, version, False)
+    assert _payload(world["answer"])["errors"] == []
+
+
+@when(parsers.parse('they register the organisation "{name}" with the credit code "{code}"'))
+def register_organisation(world: dict, name: str, code: str) -> None:
+    world["answer"] = world["api"].call("RegisterOrganisation", creditCode=code, name=name)
+
+
+@when(parsers.parse('"{username}" revokes the subscription because "{reason}"'))
+def revoke_subscription(world: dict, username: str, reason: str) -> None:
+    world["answer"] = _as(world, username).call(
+        "RevokeSubscription", subscriptionId=world["subscription"]["id"], reason=reason)
+    world["subscription"] = _payload(world["answer"])["subscription"] or world["subscription"]
+
+
+@when(parsers.parse('they apply for "{asset}" to "{purpose}"'))
+@given(parsers.parse('they applied for "{asset}" to "{purpose}"'))
+def apply_for_access(world: dict, asset: str, purpose: str) -> None:
+    """Submits an access application through the API (scenario and commitment filled in)."""
+    world["answer"] = world["api"].call(
+        "SubmitAccessApplication", assetId=_market(world)["assets"][asset], purpose=purpose,
+        scenario="高校科研合作项目", securityCommitment="仅限项目组使用，不向第三方提供，期满删除")
+    application = _payload(world["answer"])["application"]
+    if application:
+        world["application_id"] = application["id"]
+
+
+@when(parsers.parse('"{username}" approves the application until "{period_end}"'))
+def approve_application(world: dict, username: str, period_end: str) -> None:
+    world["answer"] = _as(world, username).call(
+        "ApproveAccessApplication", applicationId=world["application_id"], scope="人口流动研究",
+        periodEnd=period_end)
+    assert _payload(world["answer"])["errors"] == []
+
+
+@when(parsers.parse('"{username}" rejects the application because "{reason}"'))
+def reject_application(world: dict, username: str, reason: str) -> None:
+    world["answer"] = _as(world, username).call(
+        "RejectAccessApplication", applicationId=world["application_id"], reasons=[reason])
+
+
+@when(parsers.parse("{days:d} working days pass without an answer"))
+def working_days_pass(world: dict, days: int) -> None:
+    """Moves the Marketplace clock on and runs the periodic escalation, as the server does."""
+    from datetime import datetime, time
+
+    from domain.application import CHINA, add_working_days, china_date
+
+    clock = world["bank"].marketplace.clock
+    clock.now = datetime.combine(add_working_days(china_date(clock.now), days), time(9), tzinfo=CHINA)
+    assert world["bank"].marketplace.escalate_overdue() == [world["application_id"]]
+    world["bank"].entitlements_follower.catch_up()  # the background follower would, within 50 ms
+
+
+@then(parsers.parse('the subscription is "{status}" under terms version {version:d}'))
+def subscription_is(world: dict, status: str, version: int) -> None:
+    payload = _payload(world["answer"])
+    assert payload["errors"] == [], payload
+    assert (payload["subscription"]["status"], payload["subscription"]["termsVersion"]) == (
+        status, version)
+
+
+@then(parsers.parse('the access path finds the subscription of "{organisation}" to "{asset}" "{status}"'))
+def access_path_finds(world: dict, organisation: str, asset: str, status: str) -> None:
+    """Asks the entitlements read model what the data-access path will ask."""
+    bank, market = world["bank"], _market(world)
+    bank.entitlements_follower.catch_up()
+    found = bank.entitlements_view.entitlement(market["organisations"][organisation],
+                                               market["assets"][asset])
+    assert found is not None and found.status == status
+    assert found.ok is (status == "active")
+
+
+@then(parsers.parse('"{username}" sees the subscription to "{asset}" as "{status}"'))
+def sees_subscription(world: dict, username: str, asset: str, status: str) -> None:
+    listed = _as(world, username).data("Subscriptions")["subscriptions"]
+    assert [(s["asset"]["name"], s["status"]) for s in listed] == [(asset, status)]
+
+
+def _application_as(world: dict, username: str) -> dict:
+    listed = _as(world, username).data("AccessApplications")["applications"]
+    (application,) = [a for a in listed if a["id"] == world["application_id"]]
+    return application
+
+
+@then(parsers.parse('"{username}" sees the application as "{status}" with the reason "{reason}"'))
+def sees_application_with_reason(world: dict, username: str, status: str, reason: str) -> None:
+    application = _application_as(world, username)
+    assert (application["status"], application["reasons"]) == (status, [reason])
+
+
+@then(parsers.parse('"{username}" sees the application as "{status}" and overdue'))
+def sees_application_overdue(world: dict, username: str, status: str) -> None:
+    application = _application_as(world, username)
+    assert (application["status"], application["overdue"], application["escalated"]) == (
+        status, True, True)
+
+
+@then(parsers.parse('the application is "{status}"'))
+def application_is(world: dict, status: str) -> None:
+    payload = _payload(world["answer"])
+    assert payload["errors"] == [] and payload["application"]["status"] == status, payload
+
+
+# =============================================================================================
+# The data access path: API keys, rows, quotas, masking (features/access)
+# =============================================================================================
+
+PEOPLE = [("341502199001010017", "王芳", "金安区"), ("34052419800101001X", "李强", "霍山县"),
+          ("11010519491231002X", "张伟", "霍山县"), ("341502199001010017", "赵敏", "裕安区"),
+          ("34052419800101001X", "刘洋", "霍山县"), ("11010519491231002X", "陈静", "叶集区")]
+
+
+class _MonthClock:
+    """The access path's clock, moved a month on by a step."""
+
+    def __init__(self) -> None:
+        from datetime import datetime, timedelta, timezone
+
+        self.now = datetime(2026, 3, 10, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+
+    def __call__(self):
+        return self.now
+
+
+def _people_metadata(name: str) -> dict:
+    items = [
+        {"name": "序号", "data_type": "integer", "description": "", "sensitivity": "none", "key": True},
+        {"name": "公民身份号码", "data_type": "string", "description": "", "sensitivity": "id_number", "key": False},
+        {"name": "姓名", "data_type": "string", "description": "", "sensitivity": "name", "key": False},
+        {"name": "所属区县", "data_type": "string", "description": "", "sensitivity": "none", "key": False},
+    ]
+    return sample_metadata(name=name, category="population", information_items=items,
+                           classification={"class_code": "1", "item_code": "01", "catalog_code": "001",
+                                           "detail_code": ""})
+
+
+@given(parsers.parse('the resident list "{asset}" of "{department}" with {count:d} people, open to all'))
+def resident_list(world: dict, asset: str, department: str, count: int) -> None:
+    """Publishes an unconditionally open asset of people (valid identity numbers, names, counties)."""
+    import io
+
+    bank = world["bank"]
+    market = _market(world)
+    publisher = Actor("pub", f"{department}数据专员", Role.PUBLISHER, world["departments"][department])
+    registered = bank.catalogue.register_asset(department_id=publisher.department_id,
+                                               metadata=_people_metadata(asset), by=publisher)
+    lines = ["序号,公民身份号码,姓名,所属区县"] + [
+        f"{n},{pid},{name},{county}" for n, (pid, name, county) in enumerate(PEOPLE[:count], 1)]
+    registered, number = bank.catalogue.upload_version(
+        str(registered.id), io.BytesIO("\n".join(lines).encode()), source_format="csv", by=publisher)
+    bank.catalogue.submit_for_review(str(registered.id), number, by=publisher)
+    bank.catalogue.approve(str(registered.id), reason="核查通过", by=Actor("r", "审查员", Role.REVIEWER))
+    bank.catalogue.publish(str(registered.id), number, by=publisher)
+    bank.catalogue_follower.catch_up()
+    market["assets"][asset] = str(registered.id)
+    world["last_asset"] = asset
+    world["clock"] = bank.row_access.clock = _MonthClock()
+
+
+@given(parsers.re(r'it is offered as "(?P<plan>[^"]+)" under "(?P<licence>[^"]+)" with (?P<quota>\d+) rows '
+                  r'a month, (?P<tier>masked|in full)$'))
+def offered_with_quota(world: dict, plan: str, licence: str, quota: str, tier: str) -> None:
+    """Defines a free plan on the last published asset with that monthly row quota and tier."""
+    market = _market(world)
+    defined = world["bank"].marketplace.define_plan(
+        asset_id=market["assets"][world["last_asset"]], name=plan,
+        licence_template_id=market["licences"][licence], price={},
+        quotas={"rows_per_month": int(quota)}, overage="block",
+        field_tier="masked" if tier == "masked" else "full", by=ROOT_ADMIN)
+    market["plans"][plan] = str(defined.id)
+
+
+@given(parsers.parse('they created the API key "{name}"'))
+def created_api_key(world: dict, name: str) -> None:
+    """The logged-in member creates a key with the rows:read scope; the plaintext is kept."""
+    payload = _payload(world["api"].call("CreateApiKey", name=name, scopes=["rows:read", "catalogue:read"]))
+    assert payload["errors"] == [], payload
+    world["api_key"], world["api_key_id"] = payload["plaintext"], payload["apiKey"]["id"]
+
+
+def _read(world: dict, asset: str | None, first: int, *, key: bool = True, after: str | None = None,
+          where: dict | None = None) -> None:
+    api: GraphQLTestClient = world["api"]
+    asset_id = _market(world)["assets"][asset or world["read_asset"]]
+    world["read_asset"] = asset or world["read_asset"]
+    token, api.token = api.token, (world["api_key"] if key else None)
+    try:
+        variables: dict[str, Any] = {"assetId": asset_id, "first": first}
+        if after:
+            variables["after"] = after
+        if where:
+            variables["where"] = where
+        world["response"] = api.http.post("/graphql", json={"query": operation("Rows"), "variables": variables},
+                                          headers=api.headers())
+    finally:
+        api.token = token
+    body = world["response"].json()
+    if body.get("data") and body["data"].get("rows"):
+        world["cursor"] = body["data"]["rows"]["pageInfo"]["endCursor"]
+
+
+@when(parsers.parse('the key reads {first:d} rows of "{asset}"'))
+def key_reads(world: dict, first: int, asset: str) -> None:
+    _read(world, asset, first)
+
+
+@when(parsers.parse("the key reads the next {first:d} rows"))
+def key_reads_next(world: dict, first: int) -> None:
+    _read(world, None, first, after=world["cursor"])
+
+
+@when(parsers.parse('the key reads "{asset}" where "{column}" is "{value}"'))
+def key_reads_where(world: dict, asset: str, column: str, value: str) -> None:
+    _read(world, asset, 10, where={column: value})
+
+
+@when(parsers.parse('an anonymous person reads {first:d} rows of "{asset}"'))
+def anonymous_reads(world: dict, first: int, asset: str) -> None:
+    _read(world, asset, first, key=False)
+
+
+@when("the next month begins")
+def next_month(world: dict) -> None:
+    from datetime import timedelta
+
+    world["clock"].now += timedelta(days=31)
+
+
+@when("they revoke the API key")
+def revoke_key(world: dict) -> None:
+    payload = _payload(world["api"].call("RevokeApiKey", keyId=world["api_key_id"]))
+    assert payload["errors"] == [], payload
+
+
+@then(parsers.re(r"the answer has (?P<count>\d+) rows(?: and (?P<left>\d+) rows remain this month)?$"))
+def answer_rows(world: dict, count: str, left: str | None) -> None:
+    response = world["response"]
+    body = response.json()
+    assert response.status_code == 200 and "errors" not in body, body
+    assert len(body["data"]["rows"]["rows"]) == int(count)
+    if left is not None:
+        assert body["extensions"]["quota"]["rowsRemaining"] == int(left)
+        assert response.headers["X-RateLimit-Remaining"] == left
+
+
+@then(parsers.parse('the request is refused with "{code}" until the first of next month'))
+def refused_until_next_month(world: dict, code: str) -> None:
+    response = world["response"]
+    error = response.json()["errors"][0]
+    assert response.status_code == 429 and error["extensions"]["code"] == code
+    expected = (error["extensions"]["resetAt"], int(response.headers["Retry-After"]))
+    assert expected[0] == "2026-04-01T00:00:00+08:00"
+    assert expected[1] == int((world["clock"].now.replace(month=4, day=1, hour=0) - world["clock"].now).total_seconds())
+
+
+@then(parsers.parse('the request is refused with "{code}" saying "{words}"'))
+def refused_saying(world: dict, code: str, words: str) -> None:
+    errors = world["response"].json()["errors"]
+    assert errors[0]["extensions"]["code"] == code, errors
+    assert words in errors[0]["message"], errors
+
+
+@then(parsers.parse('the identity number reads "{number}" and the name "{name}"'))
+def first_row_masked(world: dict, number: str, name: str) -> None:
+    row = world["response"].json()["data"]["rows"]["rows"][0]
+    assert (row["公民身份号码"], row["姓名"]) == (number, name)
+
+
+@then(parsers.parse('every row has "{column}" "{value}"'))
+def every_row_has(world: dict, column: str, value: str) -> None:
+    rows = world["response"].json()["data"]["rows"]["rows"]
+    assert rows and all(r[column] == value for r in rows), rows

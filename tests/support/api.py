@@ -24,13 +24,13 @@ class GraphQLTestClient:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def call(self, name: str, **variables: object) -> dict:
+    def call(self, name: str, /, **variables: object) -> dict:
         """Run a documented operation; returns the whole JSON response."""
         response = self.http.post("/graphql", json={"query": operation(name), "variables": variables},
                                   headers=self.headers())
         return response.json()
 
-    def data(self, name: str, **variables: object) -> dict:
+    def data(self, name: str, /, **variables: object) -> dict:
         """Run an operation that must not fail at the top level; returns ``data``."""
         body = self.call(name, **variables)
         assert "errors" not in body, body

@@ -8,7 +8,7 @@ import graphene
 
 from domain.actors import Role as DomainRole
 from domain.errors import DomainError, NotFoundError
-from marketplace.api.auth import require_staff
+from marketplace.api.auth import issue_token, require_staff
 from marketplace.api.payload import as_user_error
 from marketplace.api.staff.errors import KNOWN, StaffError
 
@@ -24,14 +24,15 @@ class Viewer(graphene.ObjectType):
     name = graphene.String(required=True)
     role = graphene.Field(Role, required=True)
     department_id = graphene.ID()
+    organisation_id = graphene.ID(description="The organisation a member acts for.")
 
 
 def _viewer(actor: Any) -> dict:
     return {"id": actor.user_id, "name": actor.name, "role": actor.role.value,
-            "department_id": actor.department_id}
+            "department_id": actor.department_id, "organisation_id": actor.organisation_id}
 
 
-for _f in ("id", "name", "role", "department_id"):
+for _f in ("id", "name", "role", "department_id", "organisation_id"):
     setattr(Viewer, f"resolve_{_f}", staticmethod(lambda parent, info, _f=_f: parent[_f]))
 
 
@@ -51,24 +52,26 @@ class LoginPayload(graphene.ObjectType):
 
 
 class Login(graphene.Mutation):
-    """Log in as staff; the token expires after a short while (log in again)."""
+    """Log in as staff (username) or as a member (e-mail address); the token expires after a
+    short while (log in again). A member's token acts for their current organisation."""
 
     class Arguments:
-        username = graphene.String(required=True)
+        username = graphene.String(required=True, description="A staff username, or a member's e-mail.")
         password = graphene.String(required=True)
 
     Output = LoginPayload
 
     @staticmethod
     def mutate(root: Any, info: Any, username: str, password: str) -> LoginPayload:
-        account = info.context["staff"].authenticate(username, password)
+        if "@" in username:
+            account = info.context["marketplace"].authenticate_member(username, password)
+        else:
+            account = info.context["staff"].authenticate(username, password)
         if account is None:
             return LoginPayload(errors=[{"field": None, "code": "INVALID_CREDENTIALS",
                                          "message": "the username or password is wrong"}])
         actor = account.actor()
-        token, claims = info.context["tokens"].issue(
-            subject=actor.user_id, name=actor.name, role=actor.role.value,
-            department_id=actor.department_id)
+        token, claims = issue_token(info, actor)
         return LoginPayload(token=token, expires_at=claims.expires_at, viewer=_viewer(actor), errors=[])
 
 

@@ -1,0 +1,237 @@
+"""Licensing mutations: licence templates and plans (administrators), subscribing (members),
+access applications (members apply, the providing department decides), revocation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import graphene
+
+from marketplace.api.auth import require_member, require_staff
+from marketplace.api.licensing import types as t
+from marketplace.api.licensing.errors import KNOWN, LicensingError
+from marketplace.api.payload import attempt, plain
+
+
+def _payload(name: str, field: str, type_: Any) -> type[graphene.ObjectType]:
+    return type(name, (graphene.ObjectType,), {
+        field: graphene.Field(type_),
+        "errors": graphene.List(graphene.NonNull(LicensingError), required=True)})
+
+
+LicenceTemplatePayload = _payload("LicenceTemplatePayload", "licence_template", t.LicenceTemplate)
+PlanPayload = _payload("PlanPayload", "plan", t.Plan)
+SubscriptionPayload = _payload("SubscriptionPayload", "subscription", t.Subscription)
+AccessApplicationPayload = _payload("AccessApplicationPayload", "application", t.AccessApplication)
+
+
+def _fresh(info: Any) -> Any:
+    """The entitlements view, caught up with this request's own change."""
+    info.context["entitlements_follower"].catch_up()
+    return info.context["entitlements_view"]
+
+
+class PriceInput(graphene.InputObjectType):
+    monthly_fee_fen = graphene.Int(default_value=0)
+    per_1k_rows_fen = graphene.Int(default_value=0)
+    per_call_fen = graphene.Int(default_value=0)
+
+
+class QuotasInput(graphene.InputObjectType):
+    rows_per_month = graphene.Int(description="Null for unlimited.")
+    calls_per_month = graphene.Int()
+    rate_limit_per_minute = graphene.Int()
+
+
+class CreateLicenceTemplate(graphene.Mutation):
+    """Create a licence template with its first terms version (administrators)."""
+
+    class Arguments:
+        key = graphene.String(required=True)
+        name = graphene.String(required=True)
+        kind = t.LicenceKind(required=True)
+        text = graphene.String(required=True)
+        summary = graphene.String(required=True)
+
+    Output = LicenceTemplatePayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, kind: Any, **fields: Any) -> dict:
+        actor = require_staff(info)
+        return attempt(KNOWN, lambda: info.context["marketplace"].create_licence_template(
+            kind=plain(kind), by=actor, **fields),
+            lambda tpl: {"licence_template": _fresh(info).licence_template(str(tpl.id))})
+
+
+class PublishLicenceTerms(graphene.Mutation):
+    """Publish the next terms version; existing subscribers keep the version they accepted."""
+
+    class Arguments:
+        template_id = graphene.ID(required=True)
+        text = graphene.String(required=True)
+        summary = graphene.String(required=True)
+
+    Output = LicenceTemplatePayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, template_id: str, text: str, summary: str) -> dict:
+        actor = require_staff(info)
+        return attempt(KNOWN, lambda: info.context["marketplace"].publish_terms(
+            template_id, text=text, summary=summary, by=actor),
+            lambda tpl: {"licence_template": _fresh(info).licence_template(str(tpl.id))})
+
+
+class DefinePlan(graphene.Mutation):
+    """Offer a published asset under a licence template: price, quotas, overage, field tier."""
+
+    class Arguments:
+        asset_id = graphene.ID(required=True)
+        name = graphene.String(required=True)
+        licence_template_id = graphene.ID(required=True)
+        price = PriceInput(required=True)
+        quotas = QuotasInput(required=True)
+        overage = t.Overage(required=True)
+        field_tier = t.FieldTier(required=True)
+        item_overrides = graphene.types.generic.GenericScalar(
+            description="Information item name → MASKED, FULL or DROPPED.")
+
+    Output = PlanPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, asset_id: str, name: str, licence_template_id: str,
+               price: Any, quotas: Any, overage: Any, field_tier: Any,
+               item_overrides: dict | None = None) -> dict:
+        actor = require_staff(info)
+        overrides = {k: str(v).lower() for k, v in (item_overrides or {}).items()}
+        return attempt(KNOWN, lambda: info.context["marketplace"].define_plan(
+            asset_id=asset_id, name=name, licence_template_id=licence_template_id,
+            price=plain(price), quotas=plain(quotas), overage=plain(overage),
+            field_tier=plain(field_tier), item_overrides=overrides, by=actor),
+            lambda plan: {"plan": _fresh(info).plan(str(plan.id))})
+
+
+class RetirePlan(graphene.Mutation):
+    """Take no new subscriptions on a plan (subscribers keep theirs)."""
+
+    class Arguments:
+        plan_id = graphene.ID(required=True)
+        reason = graphene.String(required=True)
+
+    Output = PlanPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, plan_id: str, reason: str) -> dict:
+        actor = require_staff(info)
+        return attempt(KNOWN, lambda: info.context["marketplace"].retire_plan(
+            plan_id, reason=reason, by=actor), lambda plan: {"plan": _fresh(info).plan(str(plan.id))})
+
+
+class Subscribe(graphene.Mutation):
+    """Subscribe your organisation to a plan, accepting the licence's current terms version.
+    A conditionally open asset needs your approved access application."""
+
+    class Arguments:
+        plan_id = graphene.ID(required=True)
+        accepted_terms_version = graphene.Int(required=True)
+        application_id = graphene.ID()
+        organisation_id = graphene.ID(description="Defaults to the organisation you act for.")
+
+    Output = SubscriptionPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, plan_id: str, accepted_terms_version: int,
+               application_id: str | None = None, organisation_id: str | None = None) -> dict:
+        actor = require_member(info)
+        return attempt(KNOWN, lambda: info.context["marketplace"].subscribe(
+            organisation_id or actor.organisation_id, plan_id,
+            accepted_terms_version=accepted_terms_version, application_id=application_id, by=actor),
+            lambda sub: {"subscription": _fresh(info).subscription(str(sub.id))})
+
+
+class RevokeSubscription(graphene.Mutation):
+    """Revoke a subscription for breach, at once and for good (administrators or the providing
+    department's publishers)."""
+
+    class Arguments:
+        subscription_id = graphene.ID(required=True)
+        reason = graphene.String(required=True)
+
+    Output = SubscriptionPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, subscription_id: str, reason: str) -> dict:
+        actor = require_staff(info)
+        return attempt(KNOWN, lambda: info.context["marketplace"].revoke_subscription(
+            subscription_id, reason=reason, by=actor),
+            lambda sub: {"subscription": _fresh(info).subscription(str(sub.id))})
+
+
+class SubmitAccessApplication(graphene.Mutation):
+    """Apply for access to a conditionally open asset; the providing department answers within
+    the configured number of working days."""
+
+    class Arguments:
+        asset_id = graphene.ID(required=True)
+        purpose = graphene.String(required=True)
+        scenario = graphene.String(required=True)
+        security_commitment = graphene.String(required=True)
+        organisation_id = graphene.ID(description="Defaults to the organisation you act for.")
+
+    Output = AccessApplicationPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, asset_id: str, purpose: str, scenario: str,
+               security_commitment: str, organisation_id: str | None = None) -> dict:
+        actor = require_member(info)
+        return attempt(KNOWN, lambda: info.context["marketplace"].submit_application(
+            organisation_id or actor.organisation_id, asset_id, purpose=purpose, scenario=scenario,
+            security_commitment=security_commitment, by=actor),
+            lambda app: {"application": _fresh(info).application(str(app.id))})
+
+
+class ApproveAccessApplication(graphene.Mutation):
+    """Approve under a use agreement (the providing department; administrators once escalated)."""
+
+    class Arguments:
+        application_id = graphene.ID(required=True)
+        scope = graphene.String(required=True)
+        period_end = graphene.Date(required=True)
+
+    Output = AccessApplicationPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, application_id: str, scope: str, period_end: date) -> dict:
+        actor = require_staff(info)
+        return attempt(KNOWN, lambda: info.context["marketplace"].approve_application(
+            application_id, scope=scope, period_end=period_end, by=actor),
+            lambda app: {"application": _fresh(info).application(str(app.id))})
+
+
+class RejectAccessApplication(graphene.Mutation):
+    """Reject with reasons (the providing department; administrators once escalated)."""
+
+    class Arguments:
+        application_id = graphene.ID(required=True)
+        reasons = graphene.List(graphene.NonNull(graphene.String), required=True)
+
+    Output = AccessApplicationPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, application_id: str, reasons: list[str]) -> dict:
+        actor = require_staff(info)
+        return attempt(KNOWN, lambda: info.context["marketplace"].reject_application(
+            application_id, reasons=reasons, by=actor),
+            lambda app: {"application": _fresh(info).application(str(app.id))})
+
+
+class LicensingMutations(graphene.ObjectType):
+    create_licence_template = CreateLicenceTemplate.Field()
+    publish_licence_terms = PublishLicenceTerms.Field()
+    define_plan = DefinePlan.Field()
+    retire_plan = RetirePlan.Field()
+    subscribe = Subscribe.Field()
+    revoke_subscription = RevokeSubscription.Field()
+    submit_access_application = SubmitAccessApplication.Field()
+    approve_access_application = ApproveAccessApplication.Field()
+    reject_access_application = RejectAccessApplication.Field()

@@ -1,0 +1,1 @@
+"""Rows of published data assets in GraphQL: the data access path."""

@@ -1,0 +1,233 @@
+"""The data access path (the hot path): who asks → which grant → how much quota → the rows →
+masked by the grant's tier → metered.
+
+Every step answers from memory when it can: asset entries, API keys and entitlements are cached
+and the caches are dropped whenever the follower feeding their read model applies new events
+(``Follower.generation``), so a revocation reaches every worker within one poll. The quota
+reservation is one durable ledger transaction *before* any row is served: a served response is
+always metered, and the quota is exact across threads and processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping, Sequence
+
+from domain.actors import Actor, Role
+from domain.masking import RowMasker
+from domain.metadata import Sensitivity
+from domain.metering import period_of
+from domain.subscription import Entitlement
+from marketplace.datastore import Datastore, Filter, QueryRejected
+from marketplace.metering import Grant, QuotaLedger
+from marketplace.projections.follower import Follower
+
+MAX_PAGE = 1000
+_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains")
+
+
+class AccessDenied(Exception):
+    """The caller may not read this asset's rows; ``code`` says why in API terms."""
+
+    def __init__(self, message: str, code: str = "FORBIDDEN") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class QuotaRefused(Exception):
+    """The ledger refused: the quota is used up or the rate limit reached."""
+
+    def __init__(self, grant: Grant) -> None:
+        kind = "rate limit" if grant.refusal == "rate" else "quota"
+        super().__init__(f"the {kind} is used up; retry after {grant.retry_after_seconds} s")
+        self.grant = grant
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is asking: the actor, the scopes of the API key used (None for a login token), the IP."""
+
+    actor: Actor
+    scopes: tuple[str, ...] | None = None
+    ip: str = ""
+
+
+@dataclass(frozen=True)
+class RowsResult:
+    rows: list[dict[str, Any]]
+    columns: tuple[str, ...]
+    masked: tuple[str, ...]
+    next_cursor: str | None
+    version: int
+    grant: Grant
+
+
+@dataclass(frozen=True)
+class AnonymousAllowance:
+    """What an anonymous caller may read of unconditionally open assets, per IP."""
+
+    rows_per_month: int = 10_000
+    calls_per_minute: int = 30
+
+
+class _GenerationCache:
+    """A dict that empties itself when its follower has applied new events."""
+
+    def __init__(self, follower: Follower | None) -> None:
+        self.follower = follower
+        self.generation = -1
+        self.items: dict[Any, Any] = {}
+
+    def get(self, key: Any, load: Callable[[], Any]) -> Any:
+        generation = self.follower.generation if self.follower else 0
+        if generation != self.generation:
+            self.items = {}
+            self.generation = generation
+        try:
+            return self.items[key]
+        except KeyError:
+            value = self.items[key] = load()
+            return value
+
+
+class RowAccess:
+    """Serves rows of published assets under licence grants, quotas and masking.
+
+    :param catalogue_view: published entries (versions, tables, information items)
+    :param entitlements_view: API keys and subscriptions (``key_by_hash``, ``entitlement``)
+    :param datastore: the version tables
+    :param ledger: the quota ledger (reserve before serving; settle what was not served)
+    :param followers: the followers of the two views, whose generations invalidate the caches
+    :param anonymous: the per-IP allowance of anonymous callers
+    :param clock: now, timezone-aware
+    """
+
+    def __init__(self, *, catalogue_view: Any, entitlements_view: Any, datastore: Datastore,
+                 ledger: QuotaLedger, catalogue_follower: Follower | None = None,
+                 entitlements_follower: Follower | None = None,
+                 anonymous: AnonymousAllowance = AnonymousAllowance(),
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+        self.catalogue_view = catalogue_view
+        self.entitlements_view = entitlements_view
+        self.datastore = datastore
+        self.ledger = ledger
+        self.anonymous = anonymous
+        self.clock = clock
+        self._assets = _GenerationCache(catalogue_follower)
+        self._grants = _GenerationCache(entitlements_follower)
+        self._maskers: dict[tuple, RowMasker] = {}
+
+    # ---- authentication support ------------------------------------------------------------
+
+    def api_key(self, secret_hash: str) -> Any:
+        """The key record for a presented key's hash (cached), or None."""
+        return self._grants.get(("key", secret_hash),
+                                lambda: self.entitlements_view.key_by_hash(secret_hash))
+
+    # ---- the path ----------------------------------------------------------------------------
+
+    def rows(self, caller: Caller, asset_id: str, *, where: Mapping[str, Any] | None = None,
+             order_by: str | None = None, descending: bool = False, after: str | None = None,
+             first: int = 100) -> RowsResult:
+        if not 1 <= first <= MAX_PAGE:
+            raise QueryRejected(f"first must be between 1 and {MAX_PAGE}, not {first}")
+        entry = self._assets.get(("asset", asset_id), lambda: self.catalogue_view.get(asset_id))
+        if entry is None or entry["status"] != "published" or not entry.get("current_version"):
+            raise AccessDenied("no published data asset has that id", code="NOT_FOUND")
+        version = entry["versions"][entry["current_version"] - 1]
+        columns = tuple(c["name"] for c in version["columns"])
+        filters = parse_where(where or {}, columns)
+        if order_by is not None and order_by not in columns:
+            raise QueryRejected(f"cannot sort by {order_by!r}: the asset has no such column")
+        subject, grant_terms, mode_of, tier_key = self._grant(caller, entry)
+        now = self.clock()
+        grant = self.ledger.reserve(
+            subject, period_of(now), rows_wanted=first, now=now, asset_id=asset_id,
+            department_id=entry["department_id"], organisation_id=caller.actor.organisation_id,
+            **grant_terms)
+        if not grant.allowed:
+            raise QuotaRefused(grant)
+        try:
+            page = self.datastore.query(version["table"], filters=filters, order_by=order_by,
+                                        descending=descending, after=after, limit=grant.granted_rows)
+        except BaseException:
+            self.ledger.settle(grant, rows_served=0)  # nothing was served: give the rows back
+            raise
+        if len(page.rows) < grant.granted_rows:
+            self.ledger.settle(grant, rows_served=len(page.rows))
+        masker = self._masker(entry, version["number"], columns, tier_key, mode_of)
+        return RowsResult(rows=masker.apply(page.rows), columns=masker.visible, masked=masker.masked,
+                          next_cursor=page.next_cursor, version=version["number"], grant=grant)
+
+    # ---- steps ------------------------------------------------------------------------------
+
+    def _grant(self, caller: Caller, entry: Mapping[str, Any]) -> tuple[str, dict, Callable, tuple]:
+        """The ledger subject and terms, and the field tier, for this caller and asset."""
+        actor = caller.actor
+        if caller.scopes is not None and "rows:read" not in caller.scopes:
+            raise AccessDenied("this API key has no rows:read scope")
+        if actor.role is Role.MEMBER and actor.organisation_id:
+            entitlement = self._grants.get(
+                ("grant", actor.organisation_id, entry["id"]),
+                lambda: self.entitlements_view.entitlement(actor.organisation_id, entry["id"]))
+            if entitlement is not None:
+                check_entitlement(entitlement)
+                terms = {"rows_quota": entitlement.rows_per_month,
+                         "calls_quota": entitlement.calls_per_month,
+                         "rate_limit_per_minute": entitlement.rate_limit_per_minute,
+                         "overage": entitlement.overage}
+                key = (entitlement.field_tier, tuple(sorted(entitlement.item_overrides.items())))
+                return entitlement.subscription_id, terms, entitlement.item_mode, key
+            if entry["metadata"]["opening"]["type"] != "unconditional":
+                raise AccessDenied("this asset is not open to all: subscribe to one of its plans")
+        elif entry["metadata"]["opening"]["type"] != "unconditional":
+            raise AccessDenied("this asset is only for subscribers: log in or use an API key",
+                               code="UNAUTHENTICATED" if actor.role is Role.ANONYMOUS else "FORBIDDEN")
+        # Open data without a subscription: the anonymous allowance, per IP, masked.
+        terms = {"rows_quota": self.anonymous.rows_per_month, "calls_quota": None,
+                 "rate_limit_per_minute": self.anonymous.calls_per_minute, "overage": "block"}
+        return f"anon:{caller.ip or 'unknown'}", terms, lambda item: "masked", ("masked", ())
+
+    def _masker(self, entry: Mapping[str, Any], version: int, columns: Sequence[str], tier_key: tuple,
+                mode_of: Callable[[str], str]) -> RowMasker:
+        key = (entry["id"], version, tier_key)
+        masker = self._maskers.get(key)
+        if masker is None:
+            sensitivity = {i["name"]: Sensitivity(i["sensitivity"])
+                           for i in entry["metadata"]["information_items"]}
+            masker = self._maskers[key] = RowMasker(columns, sensitivity, mode_of)
+        return masker
+
+
+def check_entitlement(entitlement: Entitlement) -> None:
+    """Refuse, saying why, unless the subscription is active."""
+    if entitlement.ok:
+        return
+    reasons = {"suspended": "the subscription is suspended (unpaid)",
+               "revoked": "the subscription was revoked",
+               "expired": "the subscription has expired",
+               "pending_payment": "the subscription waits for payment"}
+    raise AccessDenied(reasons.get(entitlement.status, f"the subscription is {entitlement.status}"))
+
+
+def parse_where(where: Mapping[str, Any], columns: Sequence[str]) -> list[Filter]:
+    """``{"所属区县": "霍山县", "注册资本": {"gte": 100, "lt": 500}, "行业": {"in": [...]}}``
+    into datastore filters; unknown columns and operators are refused by name."""
+    if not isinstance(where, Mapping):
+        raise QueryRejected("where must be an object of column: value or column: {operator: value}")
+    filters: list[Filter] = []
+    for column, condition in where.items():
+        if column not in columns:
+            raise QueryRejected(f"cannot filter on {column!r}: the asset has no such column")
+        if isinstance(condition, Mapping):
+            if not condition:
+                raise QueryRejected(f"the condition on {column!r} is empty")
+            for op, value in condition.items():
+                if op not in _OPS:
+                    raise QueryRejected(f"{op!r} is not an operator; use one of {', '.join(_OPS)}")
+                filters.append(Filter(column, op, value))
+        else:
+            filters.append(Filter(column, "eq", condition))
+    return filters

@@ -1,0 +1,39 @@
+"""API keys: members create named, scoped, expiring keys (shown once) and revoke them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from domain.actors import Actor
+from domain.api_key import ApiKey, format_api_key, hash_secret, parse_api_key
+from domain.organisation import Organisation
+from marketplace.services.market.base import MarketplaceBase
+
+
+class ApiKeyUseCases(MarketplaceBase):
+
+    def create_api_key(self, organisation_id: str, *, name: str, scopes: list[str],
+                       expires_at: datetime | None = None, by: Actor) -> tuple[ApiKey, str]:
+        """Issue a key; returns it with the plaintext ``dbk_...``, which is never stored or
+        shown again (only its SHA-256 is kept)."""
+        organisation = self._require(Organisation, organisation_id, "organisation", "organisation_id")
+        organisation.check_member(by)
+        plaintext = format_api_key(secrets.token_bytes(30))
+        parsed = parse_api_key(plaintext)
+        assert parsed is not None
+        prefix, secret = parsed
+        key = ApiKey.issue(organisation_id=str(organisation.id), name=name, scopes=scopes,
+                           prefix=prefix, secret_hash=hash_secret(secret), expires_at=expires_at,
+                           by=by)
+        self.save(key)
+        return key, plaintext
+
+    def get_api_key(self, key_id: str) -> ApiKey | None:
+        return self._find(ApiKey, key_id)
+
+    def revoke_api_key(self, key_id: str, *, by: Actor) -> ApiKey:
+        def revoke(key: ApiKey) -> None:
+            key.revoke(by=by, organisation=self._find(Organisation, key.organisation_id))
+
+        return self._change(ApiKey, key_id, "API key", "key_id", revoke)

@@ -1,0 +1,59 @@
+"""Member accounts: public sign-up and login for the people of startups and maker-spaces."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.errors import AlreadyExistsError, InvalidInputError
+from domain.member import MemberAccount, normal_email
+from marketplace.identity import PasswordHasher, check_password_strength
+from marketplace.services.market.base import MarketplaceBase
+from marketplace.services.staff import _DUMMY_HASH
+
+
+class MemberUseCases(MarketplaceBase):
+    hasher: PasswordHasher
+
+    def sign_up(self, *, email: str, name: str, password: str) -> MemberAccount:
+        """Open a member account (anyone may); the e-mail address is the login."""
+        problem = check_password_strength(password or "")
+        if problem:
+            raise InvalidInputError(problem, field="password")
+        account = MemberAccount.sign_up(email=email, name=name,
+                                        password_hash=self.hasher.hash(password))
+        try:
+            self.save(account)
+        except IntegrityError:
+            raise AlreadyExistsError(f"an account for {account.email} exists; log in instead",
+                                     field="email") from None
+        return account
+
+    def get_member(self, account_id: UUID | str | None) -> MemberAccount | None:
+        return self._find(MemberAccount, account_id)
+
+    def find_member_by_email(self, email: str) -> MemberAccount | None:
+        try:
+            return self.get_member(MemberAccount.create_id(normal_email(email)))
+        except InvalidInputError:
+            return None
+
+    def authenticate_member(self, email: str, password: str) -> MemberAccount | None:
+        """The account when the password matches and it is enabled; None otherwise (no hint why)."""
+        account = self.find_member_by_email(email)
+        if account is None:
+            # Spend the same time as a real check so timing does not reveal addresses.
+            self.hasher.verify(_DUMMY_HASH.get(self.hasher), password)
+            return None
+        if account.disabled or not self.hasher.verify(account.password_hash, password):
+            return None
+        if self.hasher.needs_rehash(account.password_hash):
+            account.change_password(self.hasher.hash(password))
+            self.save(account)
+        return account
+
+    def switch_organisation(self, account_id: str, organisation_id: str) -> MemberAccount:
+        """Act for another of one's organisations (the next token carries it)."""
+        return self._change(MemberAccount, account_id, "member account", "account_id",
+                            lambda a: a.switch_organisation(str(organisation_id)))

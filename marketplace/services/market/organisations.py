@@ -1,0 +1,87 @@
+"""Organisations: a member registers a startup or maker-space, adds or invites colleagues."""
+
+from __future__ import annotations
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.actors import Actor
+from domain.errors import AlreadyExistsError, NotFoundError
+from domain.member import MemberAccount
+from domain.organisation import MemberRole, Organisation, OrganisationKind
+from marketplace.services.catalogue import _retry_on_conflict
+from marketplace.services.market.base import MarketplaceBase
+
+
+class OrganisationUseCases(MarketplaceBase):
+
+    def register_organisation(self, *, credit_code: str, name: str,
+                              kind: OrganisationKind | str = OrganisationKind.STARTUP,
+                              by: Actor) -> Organisation:
+        """Register an organisation (GB 32100 code checked); the member becomes its owner."""
+        organisation = Organisation.register(credit_code=credit_code, name=name, kind=kind, by=by)
+        account = self._account(by.user_id)
+        account.joined(str(organisation.id))
+        try:
+            self.save(organisation, account)
+        except IntegrityError:
+            if self._find(Organisation, organisation.id) is not None:
+                raise AlreadyExistsError(
+                    f"an organisation with credit code {organisation.credit_code} is registered",
+                    field="credit_code") from None
+            raise
+        return organisation
+
+    def get_organisation(self, organisation_id: str | None) -> Organisation | None:
+        return self._find(Organisation, organisation_id)
+
+    def add_member(self, organisation_id: str, *, email: str,
+                   role: MemberRole | str = MemberRole.MEMBER, by: Actor) -> Organisation:
+        """An owner adds a person who already has an account."""
+        def attempt() -> Organisation:
+            organisation = self._organisation(organisation_id)
+            account = self.find_member_by_email(email)  # type: ignore[attr-defined]
+            if account is None:
+                raise NotFoundError(f"no member account for {email}; invite them instead",
+                                    field="email")
+            organisation.add_member(user_id=str(account.id), name=account.name, role=role, by=by)
+            account.joined(str(organisation.id))
+            self.save(organisation, account)
+            return organisation
+
+        return _retry_on_conflict(attempt)
+
+    def invite(self, organisation_id: str, *, email: str,
+               role: MemberRole | str = MemberRole.MEMBER, by: Actor) -> Organisation:
+        """An owner invites a person by e-mail; they join by accepting after signing up."""
+        return self._change(Organisation, organisation_id, "organisation", "organisation_id",
+                            lambda o: o.invite(email=email, role=role, by=by))
+
+    def accept_invitation(self, organisation_id: str, *, by: Actor) -> Organisation:
+        """Join an organisation that invited the account's e-mail address."""
+        def attempt() -> Organisation:
+            organisation = self._organisation(organisation_id)
+            account = self._account(by.user_id)
+            organisation.accept_invitation(email=account.email, by=account.actor())
+            account.joined(str(organisation.id))
+            self.save(organisation, account)
+            return organisation
+
+        return _retry_on_conflict(attempt)
+
+    def remove_member(self, organisation_id: str, *, user_id: str, by: Actor) -> Organisation:
+        def attempt() -> Organisation:
+            organisation = self._organisation(organisation_id)
+            organisation.remove_member(user_id=user_id, by=by)
+            account = self._find(MemberAccount, user_id)
+            if account is not None:
+                account.left(str(organisation.id))
+            self.save(organisation, account)
+            return organisation
+
+        return _retry_on_conflict(attempt)
+
+    def _organisation(self, organisation_id: str) -> Organisation:
+        return self._require(Organisation, organisation_id, "organisation", "organisation_id")
+
+    def _account(self, user_id: str) -> MemberAccount:
+        return self._require(MemberAccount, user_id, "member account", "user_id")
