@@ -96,14 +96,15 @@ class RowMasker:
         return tuple(self.masks)
 
     def apply(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Mask and drop in place (the rows are the caller's fresh copies); returns them."""
         if self.changes_nothing:
             return rows
-        masks, dropped = self.masks, self.dropped
-        out = []
+        masks, dropped = tuple(self.masks.items()), self.dropped
         for row in rows:
             for column in dropped:
                 row.pop(column, None)
-            for column, mask in masks.items():
-                row[column] = mask(row.get(column))
-            out.append(row)
-        return out
+            for column, mask in masks:
+                value = row.get(column)
+                if value is not None:
+                    row[column] = mask(value)
+        return rows

@@ -5,6 +5,7 @@ Nothing else constructs infrastructure; everything else receives what it needs f
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -12,18 +13,22 @@ from pathlib import Path
 from marketplace.datastore import Datastore, PostgresDatastore, SQLiteDatastore
 from marketplace.identity import KeyRing, PasswordHasher, TokenService
 from marketplace.metering import QuotaLedger, SQLiteQuotaLedger
+from marketplace.metering.unmetered import UnmeteredLedger
 from marketplace.projections.catalogue_view import CatalogueView
 from marketplace.projections.entitlements import EntitlementsView
 from marketplace.projections.follower import Follower
 from marketplace.projections.sqlite_catalogue import SQLiteCatalogueView
 from marketplace.projections.sqlite_entitlements import SQLiteEntitlementsView
-from marketplace.services.access import AnonymousAllowance, RowAccess
+from marketplace.services.access import AnonymousAllowance, KeyUseRecorder, RowAccess
 from marketplace.services.catalogue import Catalogue
+from marketplace.services.jobs import PeriodicJob
 from marketplace.services.marketplace import Marketplace
 from marketplace.services.metering import Metering
 from marketplace.services.persistence import EventStoreConfig, PostgresParams
 from marketplace.services.staff import StaffDirectory
 from marketplace.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,19 +50,40 @@ class DataBank:
     keyring: KeyRing
     tokens: TokenService
     closers: list = field(default_factory=list)
+    escalation: PeriodicJob | None = None
+
+    def __post_init__(self) -> None:
+        if self.escalation is None:
+            self.escalation = PeriodicJob("escalate-overdue-applications",
+                                          self.settings.escalation_interval_seconds,
+                                          self.escalate_overdue)
 
     def start(self) -> None:
-        """Catch the read models up, then keep following the log in the background."""
+        """Catch the read models up, then keep following the log in the background; feed the
+        meters; escalate overdue access applications every ``escalation_interval_seconds``."""
         self.catalogue_follower.catch_up()
         self.catalogue_follower.start()
         self.entitlements_follower.catch_up()
         self.entitlements_follower.start()
         self.metering.start()
+        self.escalation.start()
+
+    def escalate_overdue(self) -> list[str]:
+        """Escalate the applications unanswered past their deadline (by the Marketplace's
+        clock), then bring the entitlements read model up to date so lists show it at once.
+        Several workers may run it together: an application escalates once (the aggregate
+        decides; conflicting saves retry)."""
+        escalated = self.marketplace.escalate_overdue()
+        if escalated:
+            self.entitlements_follower.catch_up()
+        return escalated
 
     def close(self) -> None:
+        self.escalation.stop()
         self.catalogue_follower.stop()
         self.entitlements_follower.stop()
         self.metering.stop()
+        self.row_access.close()  # hands over the queued API-key touches before the store closes
         for close in reversed(self.closers):
             close()
         self.catalogue.close()
@@ -100,7 +126,12 @@ def build(settings: Settings, *, create_tables: bool = True, fast_hashing: bool 
         datastore = SQLiteDatastore(data_dir / "datastore.sqlite3")
         view = SQLiteCatalogueView(data_dir / "read-models" / "catalogue.sqlite3")
         entitlements = SQLiteEntitlementsView(data_dir / "read-models" / "entitlements.sqlite3")
-        ledger = SQLiteQuotaLedger(data_dir / "ledger.sqlite3")
+        # One process serves SQLite, and its requests reach the ledger one after another:
+        # committing in the caller's thread beats handing off to a group committer, and WAL with
+        # synchronous=NORMAL keeps every commit through a process crash (kill -9), though not
+        # through a power cut (docs/decisions.md).
+        ledger = SQLiteQuotaLedger(data_dir / "ledger.sqlite3", group_commit=False,
+                                   synchronous="NORMAL")
     if hasattr(datastore, "close"):
         closers.append(datastore.close)
     return _assemble(settings, store_config, datastore, view, entitlements, ledger,
@@ -129,11 +160,16 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
     entitlements_follower = Follower(marketplace, entitlements,
                                      poll_seconds=settings.projection_poll_seconds)
     metering = Metering(store_config.env_for(Metering.name), ledger=ledger)
+    if settings.unsafe_unmetered:
+        log.warning("DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS: rows are served with no quota "
+                    "and no metering; this setting exists only to measure what metering costs")
     row_access = RowAccess(
-        catalogue_view=view, entitlements_view=entitlements, datastore=datastore, ledger=ledger,
+        catalogue_view=view, entitlements_view=entitlements, datastore=datastore,
+        ledger=UnmeteredLedger() if settings.unsafe_unmetered else ledger,
         catalogue_follower=follower, entitlements_follower=entitlements_follower,
         anonymous=AnonymousAllowance(rows_per_month=settings.anonymous_rows_per_month,
-                                     calls_per_minute=settings.anonymous_calls_per_minute))
+                                     calls_per_minute=settings.anonymous_calls_per_minute),
+        key_use=KeyUseRecorder(marketplace.touch_api_key))
     return DataBank(settings=settings, catalogue=catalogue, staff=staff, datastore=datastore,
                     catalogue_view=view, catalogue_follower=follower, marketplace=marketplace,
                     entitlements_view=entitlements, entitlements_follower=entitlements_follower,

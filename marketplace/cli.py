@@ -155,12 +155,14 @@ def escalate() -> None:
 
 @projections.command()
 def rebuild() -> None:
-    """Rebuild the catalogue read model from the start of the event log."""
+    """Rebuild the read models (catalogue, entitlements) from the start of their event logs."""
     bank = _bank()
     try:
-        started = time.perf_counter()
-        applied = bank.catalogue_follower.rebuild()
-        click.echo(f"catalogue: {applied:,} events applied in {time.perf_counter() - started:.2f} s")
+        for name, follower in (("catalogue", bank.catalogue_follower),
+                               ("entitlements", bank.entitlements_follower)):
+            started = time.perf_counter()
+            applied = follower.rebuild()
+            click.echo(f"{name}: {applied:,} events applied in {time.perf_counter() - started:.2f} s")
     finally:
         bank.close()
 

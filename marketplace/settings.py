@@ -20,9 +20,13 @@ class Settings:
     :param token_ttl_minutes: lifetime of staff JWTs
     :param anonymous_rows_per_month: rows of open data an anonymous IP may read a month
         (``DATABANK_ANONYMOUS_ROWS``); ``anonymous_calls_per_minute`` its rate limit
+    :param unsafe_unmetered: serve rows with no quota and no metering — only to measure what
+        metering costs (``DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS=1``); never in service
     :param public_url: the address printed for people and put in tokens' issuer
     :param application_review_days: working days a department has to answer a conditional
         access application before it is escalated (``DATABANK_APPLICATION_REVIEW_DAYS``)
+    :param escalation_interval_seconds: how often the server escalates overdue applications
+        (``DATABANK_ESCALATION_INTERVAL_SECONDS``; 0 turns the job off)
     """
 
     data_dir: Path = Path("var")
@@ -35,6 +39,8 @@ class Settings:
     application_review_days: int = 5
     anonymous_rows_per_month: int = 10_000
     anonymous_calls_per_minute: int = 30
+    unsafe_unmetered: bool = False
+    escalation_interval_seconds: float = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -51,7 +57,9 @@ class Settings:
             public_url=env.get("DATABANK_PUBLIC_URL", "http://127.0.0.1:8000"),
             anonymous_rows_per_month=int(env.get("DATABANK_ANONYMOUS_ROWS", "10000")),
             anonymous_calls_per_minute=int(env.get("DATABANK_ANONYMOUS_CALLS_PER_MINUTE", "30")),
+            unsafe_unmetered=env.get("DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS") == "1",
             application_review_days=int(env.get("DATABANK_APPLICATION_REVIEW_DAYS", "5")),
+            escalation_interval_seconds=float(env.get("DATABANK_ESCALATION_INTERVAL_SECONDS", "60")),
         )
 
     @property

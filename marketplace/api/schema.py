@@ -12,12 +12,13 @@ from marketplace.api.organisations.mutations import OrganisationMutations
 from marketplace.api.organisations.queries import OrganisationQueries
 from marketplace.api.rows.schema import RowQueries
 from marketplace.api.staff.schema import StaffMutations, StaffQueries
+from marketplace.api.usage.queries import UsageQueries
 
 
-class Query(CatalogueQueries, RowQueries, StaffQueries, LicensingQueries, OrganisationQueries,
-            graphene.ObjectType):
+class Query(UsageQueries, CatalogueQueries, RowQueries, StaffQueries, LicensingQueries,
+            OrganisationQueries, graphene.ObjectType):
     """Read the catalogue, the rows your licences allow, licences and plans, your
-    organisation, and who you are."""
+    organisation, usage, and who you are."""
 
 
 class Mutation(CatalogueMutations, StaffMutations, LicensingMutations, OrganisationMutations,

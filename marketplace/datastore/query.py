@@ -235,13 +235,18 @@ def make_page(rows: list[tuple], query: PageQuery, chosen: list[int], sort_index
     """Rows as dicts (values made JSON-able by ``out``), and the cursor after the last one."""
     names = [query.columns[i].name for i in chosen]
     converters = [(k, out[i]) for k, i in enumerate(chosen) if out[i] is not None]
-    result = []
-    for raw in rows[:limit]:
-        values = list(raw[: len(chosen)])
-        for k, convert in converters:
-            if values[k] is not None:
-                values[k] = convert(values[k])
-        result.append(dict(zip(names, values)))
+    if converters:
+        result = []
+        for raw in rows[:limit]:
+            values = list(raw[: len(chosen)])
+            for k, convert in converters:
+                if values[k] is not None:
+                    values[k] = convert(values[k])
+            result.append(dict(zip(names, values)))
+    else:
+        # The common case, and the hot path: no value needs converting. zip stops at the
+        # shorter side, so the trailing sort and row-number columns are left out.
+        result = [dict(zip(names, raw)) for raw in rows[:limit]]
     cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]

@@ -39,8 +39,11 @@ class Follower:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         #: Counts the batches applied; caches built from the read model compare it to know
-        #: when to drop what they hold.
+        #: when to drop what they hold. It also moves when another process advanced a shared
+        #: read model (PostgreSQL, several workers): the worker that applies a batch is not
+        #: the only one whose caches it makes stale.
         self.generation = 0
+        self._seen_position = -1
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -50,7 +53,11 @@ class Follower:
         applied = 0
         with self._lock:
             while True:
-                start = self.view.position() + 1
+                position = self.view.position()
+                if position != self._seen_position:  # moved, by us or by another process
+                    self._seen_position = position
+                    self.generation += 1
+                start = position + 1
                 # The recorder, not the notification log: the log caps a read at its section size (10).
                 notifications = self.app.recorder.select_notifications(start, self.batch_size)
                 if not notifications:

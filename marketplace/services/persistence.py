@@ -77,7 +77,12 @@ class EventStoreConfig:
                 "POSTGRES_DBNAME": p.dbname, "POSTGRES_HOST": p.host, "POSTGRES_PORT": str(p.port),
                 "POSTGRES_USER": p.user, "POSTGRES_PASSWORD": p.password, "POSTGRES_SCHEMA": p.schema,
                 # The library's default waits forever for the table lock.
-                "POSTGRES_LOCK_TIMEOUT": "10", "POSTGRES_POOL_SIZE": "5",
+                "POSTGRES_LOCK_TIMEOUT": "10",
+                # Connections kept open per application and process: four applications per
+                # worker, so the library's default (5 kept + 10 overflow) held ~30 connections
+                # per idle worker and 4 workers exhausted PostgreSQL's default 100. The hot path
+                # (rows) touches no event store; keep one open, open up to 4 more on demand.
+                "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "4",
             })
         else:
             raise ValueError(f"unknown event store kind {self.kind!r}")

@@ -34,7 +34,8 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
     settings = bank.settings
 
     async def context(request: Request) -> dict[str, Any]:
-        caller = authenticate(request, bank.tokens, bank.row_access.api_key)
+        caller = authenticate(request, bank.tokens, bank.row_access.api_key,
+                              key_used=bank.row_access.key_used)
         return {
             "caller": caller,
             "actor": caller.actor,
@@ -47,6 +48,7 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             "marketplace": bank.marketplace,
             "entitlements_view": bank.entitlements_view,
             "entitlements_follower": bank.entitlements_follower,
+            "ledger": bank.ledger,
             "tokens": bank.tokens,
             "max_upload_bytes": settings.max_upload_bytes,
         }

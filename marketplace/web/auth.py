@@ -19,14 +19,19 @@ from marketplace.identity import InvalidTokenError, TokenService
 from marketplace.services.access import Caller
 
 API_KEY_PREFIX = "dbk_"
+API_KEY_ACTOR_PREFIX = "api-key:"
 KeyLookup = Callable[[str], Any]
+KeyUsed = Callable[[str], None]
 
 
 def authenticate(request: Request, tokens: TokenService, keys: KeyLookup | None = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Caller:
+                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                 key_used: KeyUsed | None = None) -> Caller:
     """The caller behind the request.
 
     :param keys: secret hash → API key record (``key_by_hash``), cached by the access path
+    :param key_used: told the key id of every request an API key authenticated (it must be
+        cheap: ``RowAccess.key_used`` queues the first use of a day and returns)
     """
     ip = request.client.host if request.client else ""
     presented = request.headers.get("x-api-key", "")
@@ -41,7 +46,10 @@ def authenticate(request: Request, tokens: TokenService, keys: KeyLookup | None 
         presented = credential
     if not presented:
         return Caller(actor=ANONYMOUS, ip=ip)
-    return _from_api_key(presented, keys, now(), ip)
+    caller = _from_api_key(presented, keys, now(), ip)
+    if key_used is not None:
+        key_used(caller.actor.user_id.removeprefix(API_KEY_ACTOR_PREFIX))
+    return caller
 
 
 def _from_token(tokens: TokenService, token: str) -> Actor:
@@ -66,6 +74,6 @@ def _from_api_key(presented: str, keys: KeyLookup | None, now: datetime, ip: str
         raise UnauthenticatedError("the API key was revoked", reason="revoked_key")
     if record.expires_at is not None and record.expires_at <= now:
         raise UnauthenticatedError("the API key has expired", reason="expired_key")
-    actor = Actor(user_id=f"api-key:{record.key_id}", name=record.name, role=Role.MEMBER,
+    actor = Actor(user_id=f"{API_KEY_ACTOR_PREFIX}{record.key_id}", name=record.name, role=Role.MEMBER,
                   organisation_id=record.organisation_id)
     return Caller(actor=actor, scopes=tuple(record.scopes), ip=ip)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from domain.actors import Actor
 from domain.api_key import ApiKey, format_api_key, hash_secret, parse_api_key
 from domain.organisation import Organisation
+from marketplace.services.catalogue import _retry_on_conflict
 from marketplace.services.market.base import MarketplaceBase
 
 
@@ -37,3 +38,17 @@ class ApiKeyUseCases(MarketplaceBase):
             key.revoke(by=by, organisation=self._find(Organisation, key.organisation_id))
 
         return self._change(ApiKey, key_id, "API key", "key_id", revoke)
+
+    def touch_api_key(self, key_id: str, day: date) -> bool:
+        """Note that the key was used on ``day`` (China time); True when that recorded an event
+        (``ApiKey.Used``: only for a later day than the last noted, and not on a revoked key).
+        Called off the hot path, at most once per key, day and process."""
+        def attempt() -> bool:
+            key = self._require(ApiKey, key_id, "API key", "key_id")
+            key.touch(day)
+            if not key.pending_events:
+                return False
+            self.save(key)
+            return True
+
+        return _retry_on_conflict(attempt)

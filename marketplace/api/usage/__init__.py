@@ -1,0 +1,1 @@
+"""Usage reports: per subscription (live counters), per day, per asset, per department."""
