@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
@@ -259,7 +259,8 @@ class RowAccess:
             self.ledger.settle(grant, rows_served=0)  # nothing was served: give the rows back
             raise
         if len(page.rows) < grant.granted_rows:
-            self.ledger.settle(grant, rows_served=len(page.rows))
+            if self.ledger.settle(grant, rows_served=len(page.rows)):
+                grant = given_back(grant, grant.granted_rows - len(page.rows))
         masker = self._masker(entry, version["number"], columns, tier_key, mode_of)
         return RowsResult(rows=masker.apply(page.rows), columns=masker.visible, masked=masker.masked,
                           next_cursor=page.next_cursor, version=version["number"], grant=grant)
@@ -302,6 +303,13 @@ class RowAccess:
                            for i in entry["metadata"]["information_items"]}
             masker = self._maskers[key] = RowMasker(columns, sensitivity, mode_of)
         return masker
+
+
+def given_back(grant: Grant, rows: int) -> Grant:
+    """The grant as the caller should see it after ``rows`` unserved rows went back."""
+    remaining = None if grant.rows_remaining is None else grant.rows_remaining + rows
+    return replace(grant, granted_rows=grant.granted_rows - rows, rows_used=grant.rows_used - rows,
+                   rows_remaining=remaining)
 
 
 def check_entitlement(entitlement: Entitlement) -> None:

@@ -34,8 +34,9 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
     settings = bank.settings
 
     async def context(request: Request) -> dict[str, Any]:
+        # Key expiry is judged by the access path's clock, the one quotas are counted by.
         caller = authenticate(request, bank.tokens, bank.row_access.api_key,
-                              key_used=bank.row_access.key_used)
+                              now=bank.row_access.clock, key_used=bank.row_access.key_used)
         return {
             "caller": caller,
             "actor": caller.actor,
