@@ -78,6 +78,10 @@ class SQLiteQuotaLedger(BatchingLedger):
         self._read = self._write if self._memory else self._connect()
         self._read_lock = self._write_lock if self._memory else threading.Lock()
         self._feed_thread_lock = threading.Lock()
+        # Counter rows as this connection last wrote them, valid while no other connection
+        # (another process) has committed: PRAGMA data_version says when one has.
+        self._counters: dict[tuple[str, str], CounterState] = {}
+        self._data_version: int | None = None
         if create_tables:
             with self._write_lock:
                 self._write.executescript(SCHEMA)
@@ -105,8 +109,13 @@ class SQLiteQuotaLedger(BatchingLedger):
                 yield conn
             except BaseException:
                 conn.execute("ROLLBACK")
+                self._counters = {}  # they may hold decisions that were rolled back
                 raise
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                self._counters = {}
+                raise
 
     # ---- the hot path ----------------------------------------------------------------------
 
@@ -115,11 +124,16 @@ class SQLiteQuotaLedger(BatchingLedger):
         written = time.time()
         with self._transaction() as conn:
             states: dict[tuple[str, str], CounterState] = {}
+            cached = self._cached_counters(conn)
             for key in sorted_keys(ops):
-                row = conn.execute("SELECT rows, calls, bytes, win_minute, win_calls, rows_quota, "
-                                   "calls_quota FROM metering_counters WHERE subject = ? AND period = ?",
-                                   key).fetchone()
-                states[key] = CounterState(*row) if row else CounterState(changed=True)
+                state = cached.get(key)
+                if state is None:
+                    row = conn.execute("SELECT rows, calls, bytes, win_minute, win_calls, rows_quota, "
+                                       "calls_quota FROM metering_counters WHERE subject = ? AND period = ?",
+                                       key).fetchone()
+                    state = CounterState(*row) if row else CounterState(changed=True)
+                state.changed = state.changed or key not in cached
+                states[key] = state
             for op in ops:
                 state = states[op.key]
                 if isinstance(op, Reservation):
@@ -146,7 +160,22 @@ class SQLiteQuotaLedger(BatchingLedger):
                 "calls_quota = excluded.calls_quota",
                 [(k[0], k[1], s.rows, s.calls, s.bytes, s.win_minute, s.win_calls, s.rows_quota,
                   s.calls_quota) for k, s in states.items() if s.changed])
+            for state in states.values():
+                state.changed = False
+            cached.update(states)
         return results
+
+    def _cached_counters(self, conn: sqlite3.Connection) -> dict[tuple[str, str], CounterState]:
+        """The counters this connection wrote, unless another connection committed since.
+
+        Saves a read per reservation in the one-process deployment; a commit by any other
+        connection (another process, the feed's reader never writes counters) empties it.
+        """
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._data_version:
+            self._counters = {}
+            self._data_version = version
+        return self._counters
 
     @staticmethod
     def _settle_one(conn: sqlite3.Connection, state: CounterState, op: Settlement) -> bool:
