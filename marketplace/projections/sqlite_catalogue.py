@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import orjson
 
@@ -20,6 +19,7 @@ from marketplace.projections.catalogue_view import (
     like_pattern,
     page_from_rows,
 )
+from marketplace.projections.sqlite_files import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS catalogue_entries (
@@ -62,40 +62,15 @@ class SQLiteCatalogueView(CatalogueView):
     """:param path: the read model's own file (``:memory:`` for tests)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._memory: sqlite3.Connection | None = None
-        self._write_lock = threading.Lock()
+        self.file = SQLiteFile(path)
+        self.path = self.file.path
         self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        if self.path == ":memory:":
-            # One shared connection: every ":memory:" connection would be a new database.
-            if self._memory is None:
-                self._memory = sqlite3.connect(":memory:", check_same_thread=False,
-                                               isolation_level=None)
-            return self._memory
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return self.file.connection()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self.file.transaction()
 
     def position(self) -> int:
         row = self._conn().execute(

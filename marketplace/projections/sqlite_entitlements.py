@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import sqlite3
-import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Iterator
 
 import orjson
 
 from marketplace.projections.entitlements import EntitlementsView
 from marketplace.projections.entitlements_model import Doc, Row
+from marketplace.projections.sqlite_files import SQLiteFile
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entitlement_docs (
@@ -28,39 +27,15 @@ class SQLiteEntitlementsView(EntitlementsView):
     """:param path: the read model's own file (``:memory:`` for tests)."""
 
     def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
-        self._memory: sqlite3.Connection | None = None
-        self._write_lock = threading.Lock()
+        self.file = SQLiteFile(path)
+        self.path = self.file.path
         self._conn().executescript(_SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
-        if self.path == ":memory:":
-            if self._memory is None:  # one shared connection: each would be a new database
-                self._memory = sqlite3.connect(":memory:", check_same_thread=False,
-                                               isolation_level=None)
-            return self._memory
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, timeout=10)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            self._local.conn = conn
-        return conn
+        return self.file.connection()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
-            conn = self._conn()
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self.file.transaction()
 
     def position(self) -> int:
         row = self._conn().execute(
