@@ -21,6 +21,8 @@ from marketplace.projections.catalogue_view import (
 )
 from marketplace.projections.sqlite_files import SQLiteFile
 
+# Bump when the tables change: a file of another version is rebuilt from the log.
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS catalogue_entries (
     id TEXT PRIMARY KEY, resource_code TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
@@ -64,7 +66,7 @@ class SQLiteCatalogueView(CatalogueView):
     def __init__(self, path: str | Path) -> None:
         self.file = SQLiteFile(path)
         self.path = self.file.path
-        self._conn().executescript(_SCHEMA)
+        self.file.ensure_schema(SCHEMA_VERSION, _SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
         return self.file.connection()

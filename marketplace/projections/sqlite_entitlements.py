@@ -12,6 +12,8 @@ from marketplace.projections.entitlements import EntitlementsView
 from marketplace.projections.entitlements_model import Doc, Row
 from marketplace.projections.sqlite_files import SQLiteFile
 
+# Bump when the tables change: a file of another version is rebuilt from the log.
+SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entitlement_docs (
     kind TEXT NOT NULL, id TEXT NOT NULL, org TEXT, asset TEXT, extra TEXT, doc BLOB NOT NULL,
@@ -29,7 +31,7 @@ class SQLiteEntitlementsView(EntitlementsView):
     def __init__(self, path: str | Path) -> None:
         self.file = SQLiteFile(path)
         self.path = self.file.path
-        self._conn().executescript(_SCHEMA)
+        self.file.ensure_schema(SCHEMA_VERSION, _SCHEMA)
 
     def _conn(self) -> sqlite3.Connection:
         return self.file.connection()

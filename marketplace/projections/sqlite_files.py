@@ -36,6 +36,22 @@ class SQLiteFile:
             self._local.conn = conn
         return conn
 
+    def ensure_schema(self, version: int, script: str) -> None:
+        """Create the read model's tables. A file built by another schema version is emptied
+        first (``PRAGMA user_version`` tells), and its follower then rebuilds it from the log:
+        a read model is never migrated, it is replayed."""
+        conn = self.connection()
+        with self._write_lock:
+            if conn.execute("PRAGMA user_version").fetchone()[0] != version:
+                for virtual_first in (True, False):  # FTS tables take their shadow tables along
+                    for name, sql in conn.execute(
+                            "SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+                            "AND name NOT LIKE 'sqlite_%'").fetchall():
+                        if virtual_first == (sql or "").upper().startswith("CREATE VIRTUAL"):
+                            conn.execute(f'DROP TABLE IF EXISTS "{name}"')
+            conn.executescript(script)
+            conn.execute(f"PRAGMA user_version = {int(version)}")
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any exception."""
