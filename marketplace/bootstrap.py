@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from marketplace.billing.service import Billing
 from marketplace.datastore import Datastore, PostgresDatastore, SQLiteDatastore
-from marketplace.identity import KeyRing, PasswordHasher, TokenService
+from marketplace.identity import KeyRing, PasswordHasher, StatementSigner, TokenService
 from marketplace.metering import QuotaLedger, SQLiteQuotaLedger
 from marketplace.metering.unmetered import UnmeteredLedger
 from marketplace.projections.catalogue_view import CatalogueView
@@ -21,6 +22,7 @@ from marketplace.projections.sqlite_catalogue import SQLiteCatalogueView
 from marketplace.projections.sqlite_entitlements import SQLiteEntitlementsView
 from marketplace.services.access import AnonymousAllowance, KeyUseRecorder, RowAccess
 from marketplace.services.catalogue import Catalogue
+from marketplace.services.exports import EXPORT_AUDIENCE, Exports
 from marketplace.services.jobs import PeriodicJob
 from marketplace.services.marketplace import Marketplace
 from marketplace.services.metering import Metering
@@ -51,6 +53,8 @@ class DataBank:
     tokens: TokenService
     closers: list = field(default_factory=list)
     escalation: PeriodicJob | None = None
+    exports: Exports | None = None
+    billing: Billing | None = None
 
     def __post_init__(self) -> None:
         if self.escalation is None:
@@ -170,8 +174,37 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
         anonymous=AnonymousAllowance(rows_per_month=settings.anonymous_rows_per_month,
                                      calls_per_minute=settings.anonymous_calls_per_minute),
         key_use=KeyUseRecorder(marketplace.touch_api_key))
+    # Export links are judged by the access path's clock (settable in tests), like API keys.
+    exports = Exports(row_access, StatementSigner(keyring, audience=EXPORT_AUDIENCE,
+                                                  issuer=settings.public_url,
+                                                  clock=lambda: row_access.clock()))
+    billing = build_billing(settings, marketplace, metering, entitlements, entitlements_follower)
     return DataBank(settings=settings, catalogue=catalogue, staff=staff, datastore=datastore,
                     catalogue_view=view, catalogue_follower=follower, marketplace=marketplace,
                     entitlements_view=entitlements, entitlements_follower=entitlements_follower,
                     ledger=ledger, metering=metering, row_access=row_access,
-                    keyring=keyring, tokens=tokens, closers=closers)
+                    keyring=keyring, tokens=tokens, closers=closers, exports=exports,
+                    billing=billing)
+
+
+def build_billing(settings: Settings, marketplace: Marketplace, metering: Metering,
+                  entitlements: EntitlementsView, entitlements_follower: Follower) -> Billing:
+    """Stripe when ``DATABANK_STRIPE_API_KEY`` is set, the offline ledger (nothing charged)
+    otherwise."""
+    from marketplace.billing import OfflineLedger
+
+    gateway: object
+    if settings.stripe_api_key:
+        from marketplace.billing.stripe_gateway import StripeGateway, make_client
+
+        gateway = StripeGateway(make_client(settings.stripe_api_key, api_base=settings.stripe_api_base))
+    else:
+        gateway = OfflineLedger()
+    def subscriptions_of(organisation_id: str) -> list[str]:
+        entitlements_follower.catch_up()  # a subscription just started is listed at once
+        return [d["id"] for d in entitlements.subscriptions_of(organisation_id)]
+
+    return Billing(marketplace=marketplace, metering=metering, gateway=gateway,  # type: ignore[arg-type]
+                   grace=timedelta(hours=settings.payment_grace_hours),
+                   public_url=settings.public_url,
+                   subscriptions_of=subscriptions_of)

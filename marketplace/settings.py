@@ -27,6 +27,13 @@ class Settings:
         access application before it is escalated (``DATABANK_APPLICATION_REVIEW_DAYS``)
     :param escalation_interval_seconds: how often the server escalates overdue applications
         (``DATABANK_ESCALATION_INTERVAL_SECONDS``; 0 turns the job off)
+    :param stripe_api_key: bill through Stripe (``DATABANK_STRIPE_API_KEY``); without it the
+        offline ledger computes invoices locally and charges nothing
+    :param stripe_webhook_secret: verifies ``POST /webhooks/stripe`` (``DATABANK_STRIPE_WEBHOOK_SECRET``)
+    :param stripe_api_base: another Stripe address, for the api and the meter events (tests'
+        fake server; ``DATABANK_STRIPE_API_BASE``)
+    :param payment_grace_hours: how long after an invoice fell due a failed payment suspends the
+        subscription (``DATABANK_PAYMENT_GRACE_HOURS``)
     """
 
     data_dir: Path = Path("var")
@@ -41,6 +48,10 @@ class Settings:
     anonymous_calls_per_minute: int = 30
     unsafe_unmetered: bool = False
     escalation_interval_seconds: float = 60
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    payment_grace_hours: float = 72
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -60,6 +71,10 @@ class Settings:
             unsafe_unmetered=env.get("DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS") == "1",
             application_review_days=int(env.get("DATABANK_APPLICATION_REVIEW_DAYS", "5")),
             escalation_interval_seconds=float(env.get("DATABANK_ESCALATION_INTERVAL_SECONDS", "60")),
+            stripe_api_key=env.get("DATABANK_STRIPE_API_KEY") or None,
+            stripe_webhook_secret=env.get("DATABANK_STRIPE_WEBHOOK_SECRET") or None,
+            stripe_api_base=env.get("DATABANK_STRIPE_API_BASE") or None,
+            payment_grace_hours=float(env.get("DATABANK_PAYMENT_GRACE_HOURS", "72")),
         )
 
     @property

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import graphene
 
+from marketplace.api.billing.schema import BillingMutations, BillingQueries
 from marketplace.api.catalogue.mutations import CatalogueMutations
 from marketplace.api.catalogue.queries import CatalogueQueries
+from marketplace.api.exports.schema import ExportMutations
 from marketplace.api.licensing.mutations import LicensingMutations
 from marketplace.api.licensing.queries import LicensingQueries
 from marketplace.api.organisations.mutations import OrganisationMutations
@@ -16,13 +18,13 @@ from marketplace.api.usage.queries import UsageQueries
 
 
 class Query(UsageQueries, CatalogueQueries, RowQueries, StaffQueries, LicensingQueries,
-            OrganisationQueries, graphene.ObjectType):
+            OrganisationQueries, BillingQueries, graphene.ObjectType):
     """Read the catalogue, the rows your licences allow, licences and plans, your
     organisation, usage, and who you are."""
 
 
 class Mutation(CatalogueMutations, StaffMutations, LicensingMutations, OrganisationMutations,
-               graphene.ObjectType):
+               ExportMutations, BillingMutations, graphene.ObjectType):
     """Change things: every mutation answers with a payload carrying `errors`."""
 
 

@@ -18,7 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from marketplace.datastore.errors import QueryRejected, shorten
 from marketplace.datastore.importer import ImportPlan, check_table_name, duplicate_message
-from marketplace.datastore.query import Dialect, Filter, Page, PageQuery, make_page, physical
+from marketplace.datastore.query import Dialect, Filter, Page, PageQuery, convert_rows, make_page, physical
 from marketplace.datastore.schema import Column, ColumnType, ImportResult, ImportSpec
 
 BATCH = 10_000
@@ -180,6 +180,27 @@ class PostgresDatastore:
         rows = self._run(sql, params, table)
         out = [_OUT.get(c.type) for c in columns]
         return make_page(rows, q, chosen, sort_index, order_by, bool(descending), limit, out)
+
+    def scan(self, table: str, *, filters: Sequence[Filter] = (), select: Sequence[str] | None = None,
+             after_row: int = 0, limit: int = 5000) -> list[tuple]:
+        """One block of an export: tuples of the ``select`` columns (all when None) with the
+        row number ``_row`` last, in ``_row`` order after ``after_row`` (0: from the start)."""
+        columns = self.columns(table)
+        q = PageQuery(columns, self._dialect)
+        names = [c.name for c in columns] if select is None else select
+        sql, params, chosen = q.scan_sql(self._ident(table), filters=filters, select=names,
+                                         after_row=after_row, limit=limit)
+        return convert_rows(self._run(sql, params, table), chosen, [_OUT.get(c.type) for c in columns])
+
+    def row_after(self, table: str, *, filters: Sequence[Filter] = (), skip: int) -> int | None:
+        """The ``_row`` of the ``skip``-th row matching ``filters`` (None: fewer rows match);
+        ``scan(after_row=...)`` with it continues after the first ``skip`` rows."""
+        if skip <= 0:
+            return 0
+        q = PageQuery(self.columns(table), self._dialect)
+        sql, params = q.skip_sql(self._ident(table), filters=filters, skip=skip)
+        found = self._run(sql, params, table)
+        return found[0][0] if found else None
 
     def count(self, table: str, filters: Sequence[Filter] = ()) -> int:
         q = PageQuery(self.columns(table), self._dialect)

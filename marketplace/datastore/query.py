@@ -218,6 +218,28 @@ class PageQuery:
         sql = f"SELECT {', '.join(fields)} FROM {table_ident}{where} ORDER BY {order} LIMIT {limit + 1}"
         return sql, params, chosen, sort_index
 
+    def scan_sql(self, table_ident: str, *, filters: Sequence[Filter], select: Sequence[str],
+                 after_row: int, limit: int) -> tuple[str, list[Any], list[int]]:
+        """SQL of one block of an export: ``select`` columns then ``_row``, in ``_row`` order,
+        after ``after_row``. Blocks may be larger than a page (exports stream them)."""
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise QueryRejected("a block holds at least one row")
+        chosen = [self.position(name) for name in select]
+        clauses, params = self.where(filters)
+        clauses.append(f'"_row" > {self.dialect.placeholder}')
+        params.append(int(after_row))
+        fields = ", ".join([physical(i) for i in chosen] + ['"_row"'])
+        sql = (f"SELECT {fields} FROM {table_ident} WHERE {' AND '.join(clauses)} "
+               f'ORDER BY "_row" LIMIT {int(limit)}')
+        return sql, params, chosen
+
+    def skip_sql(self, table_ident: str, *, filters: Sequence[Filter], skip: int) -> tuple[str, list[Any]]:
+        """SQL of the ``_row`` of the ``skip``-th matching row (1-based), in ``_row`` order."""
+        clauses, params = self.where(filters)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return (f'SELECT "_row" FROM {table_ident}{where} ORDER BY "_row" LIMIT 1 OFFSET {int(skip) - 1}',
+                params)
+
     def _keyset(self, expr: str, sort_type: ColumnType, value: Any, row: int, descending: bool) -> str:
         ph = self.dialect.placeholder
         if value is None:
@@ -227,6 +249,22 @@ class PageQuery:
         if descending:
             return f'({expr} < {ph} OR ({expr} = {ph} AND "_row" < {ph}))'
         return f'({expr} > {ph} OR ({expr} = {ph} AND "_row" > {ph}) OR {expr} IS NULL)'
+
+
+def convert_rows(rows: list[tuple], chosen: Sequence[int],
+                 out: Sequence[Callable[[Any], Any] | None]) -> list[tuple]:
+    """Scanned rows with their values made JSON-able by ``out`` (``_row`` stays last)."""
+    converters = [(k, out[i]) for k, i in enumerate(chosen) if out[i] is not None]
+    if not converters:
+        return rows
+    result = []
+    for raw in rows:
+        values = list(raw)
+        for k, convert in converters:
+            if values[k] is not None:
+                values[k] = convert(values[k])
+        result.append(tuple(values))
+    return result
 
 
 def make_page(rows: list[tuple], query: PageQuery, chosen: list[int], sort_index: int | None,

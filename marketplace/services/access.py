@@ -29,6 +29,7 @@ from marketplace.projections.follower import Follower
 log = logging.getLogger(__name__)
 
 MAX_PAGE = 1000
+ROWS_SCOPES = ("rows:read",)
 _OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains")
 
 
@@ -67,6 +68,30 @@ class RowsResult:
     next_cursor: str | None
     version: int
     grant: Grant
+
+
+@dataclass(frozen=True)
+class AccessPlan:
+    """What the access path decided for one caller and one published asset version, before
+    any quota is reserved: the rows path (``rows``) and exports share it.
+
+    :ivar filters: the parsed ``where`` (checked against the version's columns)
+    :ivar subject: the ledger subject (a subscription id, or ``anon:<ip>``)
+    :ivar terms: the quota terms for ``QuotaLedger.reserve``
+    :ivar masker: the caller's tier over the version's columns
+    """
+
+    caller: Caller
+    asset_id: str
+    department_id: str
+    version: int
+    table: str
+    columns: tuple[str, ...]
+    row_count: int | None
+    filters: tuple[Filter, ...]
+    subject: str
+    terms: Mapping[str, Any]
+    masker: RowMasker
 
 
 @dataclass(frozen=True)
@@ -236,42 +261,85 @@ class RowAccess:
              first: int = 100) -> RowsResult:
         if not 1 <= first <= MAX_PAGE:
             raise QueryRejected(f"first must be between 1 and {MAX_PAGE}, not {first}")
-        entry = self._assets.get(("asset", asset_id), lambda: self.catalogue_view.get(asset_id))
-        if entry is None or entry["status"] != "published" or not entry.get("current_version"):
-            raise AccessDenied("no published data asset has that id", code="NOT_FOUND")
-        version = entry["versions"][entry["current_version"] - 1]
-        columns = tuple(c["name"] for c in version["columns"])
-        filters = parse_where(where or {}, columns)
-        if order_by is not None and order_by not in columns:
-            raise QueryRejected(f"cannot sort by {order_by!r}: the asset has no such column")
-        subject, grant_terms, mode_of, tier_key = self._grant(caller, entry)
-        now = self.clock()
-        grant = self.ledger.reserve(
-            subject, period_of(now), rows_wanted=first, now=now, asset_id=asset_id,
-            department_id=entry["department_id"], organisation_id=caller.actor.organisation_id,
-            **grant_terms)
-        if not grant.allowed:
-            raise QuotaRefused(grant)
+        plan = self.plan_access(caller, asset_id, where=where, order_by=order_by)
+        grant = self.reserve(plan, first)
         try:
-            page = self.datastore.query(version["table"], filters=filters, order_by=order_by,
+            page = self.datastore.query(plan.table, filters=plan.filters, order_by=order_by,
                                         descending=descending, after=after, limit=grant.granted_rows)
         except BaseException:
             self.ledger.settle(grant, rows_served=0)  # nothing was served: give the rows back
             raise
-        if len(page.rows) < grant.granted_rows:
-            if self.ledger.settle(grant, rows_served=len(page.rows)):
-                grant = given_back(grant, grant.granted_rows - len(page.rows))
-        masker = self._masker(entry, version["number"], columns, tier_key, mode_of)
+        grant = self.settle(grant, len(page.rows))
+        masker = plan.masker
         return RowsResult(rows=masker.apply(page.rows), columns=masker.visible, masked=masker.masked,
-                          next_cursor=page.next_cursor, version=version["number"], grant=grant)
+                          next_cursor=page.next_cursor, version=plan.version, grant=grant)
+
+    def plan_access(self, caller: Caller, asset_id: str, *, where: Mapping[str, Any] | None = None,
+                    order_by: str | None = None, version: int | None = None,
+                    scopes: Sequence[str] = ROWS_SCOPES) -> AccessPlan:
+        """Everything decided before the quota: the published version (the current one, or
+        ``version`` if it has been published), the filters, the caller's grant and its tier.
+
+        Raises ``AccessDenied`` (who may not read) and ``QueryRejected`` (bad ``where`` or
+        ``order_by``); uses no quota.
+
+        :param scopes: an API key needs one of them (``rows`` takes ``rows:read``; exports also
+            take ``exports:read``)
+        """
+        entry = self._assets.get(("asset", asset_id), lambda: self.catalogue_view.get(asset_id))
+        if entry is None or entry["status"] != "published" or not entry.get("current_version"):
+            raise AccessDenied("no published data asset has that id", code="NOT_FOUND")
+        number = entry["current_version"] if version is None else version
+        if not isinstance(number, int) or not 1 <= number <= entry["current_version"]:
+            raise AccessDenied(f"the asset has no published version {number}", code="NOT_FOUND")
+        version_doc = entry["versions"][number - 1]
+        columns = tuple(c["name"] for c in version_doc["columns"])
+        filters = parse_where(where or {}, columns)
+        if order_by is not None and order_by not in columns:
+            raise QueryRejected(f"cannot sort by {order_by!r}: the asset has no such column")
+        subject, grant_terms, mode_of, tier_key = self._grant(caller, entry, tuple(scopes))
+        return AccessPlan(
+            caller=caller, asset_id=asset_id, department_id=entry["department_id"],
+            version=version_doc["number"], table=version_doc["table"], columns=columns,
+            row_count=version_doc.get("row_count"), filters=tuple(filters), subject=subject,
+            terms=grant_terms,
+            masker=self._masker(entry, version_doc["number"], columns, tier_key, mode_of))
+
+    def reserve(self, plan: AccessPlan, rows_wanted: int, *, continuation: bool = False,
+                final: bool = False) -> Grant:
+        """Reserve up to ``rows_wanted`` rows (and one call) for the plan's subject, durably,
+        before any of them is served; raises ``QuotaRefused`` when the ledger refuses.
+
+        :param continuation: a later block of one export already admitted: the per-minute rate
+            limit is not applied to it (it still counts the call, the rows and the quota)
+        :param final: the caller will not settle (it reserves exactly the rows it holds)
+        """
+        now = self.clock()
+        terms = dict(plan.terms)
+        if continuation:
+            terms["rate_limit_per_minute"] = None
+        grant = self.ledger.reserve(
+            plan.subject, period_of(now), rows_wanted=rows_wanted, now=now, asset_id=plan.asset_id,
+            department_id=plan.department_id, organisation_id=plan.caller.actor.organisation_id,
+            final=final, **terms)
+        if not grant.allowed:
+            raise QuotaRefused(grant)
+        return grant
+
+    def settle(self, grant: Grant, rows_served: int) -> Grant:
+        """Give back what ``grant`` did not serve; the grant as the caller should see it."""
+        if rows_served < grant.granted_rows and self.ledger.settle(grant, rows_served=rows_served):
+            return given_back(grant, grant.granted_rows - rows_served)
+        return grant
 
     # ---- steps ------------------------------------------------------------------------------
 
-    def _grant(self, caller: Caller, entry: Mapping[str, Any]) -> tuple[str, dict, Callable, tuple]:
+    def _grant(self, caller: Caller, entry: Mapping[str, Any],
+               scopes: tuple[str, ...] = ROWS_SCOPES) -> tuple[str, dict, Callable, tuple]:
         """The ledger subject and terms, and the field tier, for this caller and asset."""
         actor = caller.actor
-        if caller.scopes is not None and "rows:read" not in caller.scopes:
-            raise AccessDenied("this API key has no rows:read scope")
+        if caller.scopes is not None and not set(scopes) & set(caller.scopes):
+            raise AccessDenied(f"this API key has no {' or '.join(scopes)} scope")
         if actor.role is Role.MEMBER and actor.organisation_id:
             entitlement = self._grants.get(
                 ("grant", actor.organisation_id, entry["id"]),

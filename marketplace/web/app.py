@@ -1,4 +1,4 @@
-"""The Starlette application: /graphql, the JWKS, health, GraphiQL's static files, the home page."""
+"""The Starlette application: /graphql, export downloads, the JWKS, health, GraphiQL's static files, the home page."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from starlette.routing import Route
 from marketplace.api.schema import schema
 from marketplace.identity import jwks_endpoint
 from marketplace.web.auth import authenticate
+from marketplace.web.exports import exports_route
 from marketplace.web.graphiql import static_mount
 from marketplace.web.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
 from marketplace.web.home import home_page
+from marketplace.web.webhooks import stripe_webhook_route
 
 if TYPE_CHECKING:
     from marketplace.bootstrap import DataBank
@@ -52,6 +54,9 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             "ledger": bank.ledger,
             "tokens": bank.tokens,
             "max_upload_bytes": settings.max_upload_bytes,
+            "exports": bank.exports,
+            "public_url": settings.public_url,
+            "billing": bank.billing,
         }
 
     endpoint = GraphQLEndpoint(
@@ -84,6 +89,8 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             endpoint.route("/graphql"),
             Route("/healthz", healthz),
             Route("/.well-known/jwks.json", jwks_endpoint(bank.keyring)),
+            exports_route(bank.exports),
+            stripe_webhook_route(bank.billing, settings.stripe_webhook_secret),
             static_mount(),
         ],
         lifespan=lifespan,

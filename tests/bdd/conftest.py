@@ -689,3 +689,210 @@ def first_row_masked(world: dict, number: str, name: str) -> None:
 def every_row_has(world: dict, column: str, value: str) -> None:
     rows = world["response"].json()["data"]["rows"]["rows"]
     assert rows and all(r[column] == value for r in rows), rows
+
+
+# =============================================================================================
+# The Python SDK (features/sdk): a developer's client over the same API
+# =============================================================================================
+
+def _sdk(world: dict):
+    """A ``databank.Client`` with the scenario's API key, talking to the scenario's app through
+    Starlette's TestClient; ``world["sdk_transport"].requests`` counts what it sent."""
+    import databank
+    from support.sdk_server import StarletteTransport
+
+    transport = StarletteTransport(world["api"].http)
+    world["sdk_transport"] = transport
+    return databank.Client(world["api_key"], base_url="http://testserver", transport=transport,
+                           max_retries=3)
+
+
+@when(parsers.parse('the developer searches the catalogue with the SDK for "{text}"'))
+def sdk_search(world: dict, text: str) -> None:
+    with _sdk(world) as client:
+        world["sdk_assets"] = list(client.catalogue.search(text))
+
+
+@then(parsers.parse('the SDK finds "{name}"'))
+def sdk_finds(world: dict, name: str) -> None:
+    assert name in [asset.name for asset in world["sdk_assets"]], world["sdk_assets"]
+
+
+@when(parsers.parse('the developer pulls {count:d} rows of "{asset}" with the SDK'))
+def sdk_pull(world: dict, count: int, asset: str) -> None:
+    """Pulls into a list (and a pandas DataFrame when pandas is installed: it is optional)."""
+    with _sdk(world) as client:
+        rows = client.assets.rows(_market(world)["assets"][asset], limit=count, page_size=3)
+        world["sdk_rows"], world["sdk_page"] = list(rows), rows.last_page
+
+
+@then(parsers.parse('the SDK gives {count:d} rows with the columns "{columns}"'))
+def sdk_rows(world: dict, count: int, columns: str) -> None:
+    rows = world["sdk_rows"]
+    assert len(rows) == count and all(list(row) == columns.split(",") for row in rows), rows
+    try:
+        import pandas
+    except ImportError:
+        return
+    assert list(pandas.DataFrame(rows).columns) == columns.split(",")
+
+
+@then(parsers.parse("the SDK says {left:d} rows remain this month"))
+def sdk_rows_left(world: dict, left: int) -> None:
+    assert world["sdk_page"].quota.rows_remaining == left
+
+
+@when(parsers.parse('the developer pulls every row of "{asset}" with the SDK'))
+def sdk_pull_all(world: dict, asset: str) -> None:
+    import databank
+
+    world["sdk_rows"], world["sdk_error"] = [], None
+    with _sdk(world) as client:
+        try:
+            for row in client.assets.rows(_market(world)["assets"][asset], page_size=2):
+                world["sdk_rows"].append(row)
+        except databank.DatabankError as exc:
+            world["sdk_error"] = exc
+
+
+@then(parsers.parse('the SDK raised QuotaExceededError after {count:d} rows, resetting at "{reset}"'))
+def sdk_quota_exceeded(world: dict, count: int, reset: str) -> None:
+    import databank
+
+    error = world["sdk_error"]
+    assert isinstance(error, databank.QuotaExceededError), error
+    assert len(world["sdk_rows"]) == count and error.reset_at.isoformat() == reset
+    assert error.retry_after and error.retry_after > 60
+
+
+@then(parsers.parse("the server was asked {count:d} times, without retries"))
+def sdk_requests(world: dict, count: int) -> None:
+    assert len(world["sdk_transport"].requests) == count
+
+
+# ==== Billing (features/billing/) ================================================================
+# A bank of its own with a Stripe webhook secret and the fake billing gateway; webhooks are
+# delivered over HTTP, signed with stripe.WebhookSignature as Stripe signs them.
+
+def _billing(world: dict) -> dict:
+    return world["billing"]
+
+
+def _deliver(world: dict, kind: str, obj: dict, *, created: int | None = None,
+             event_id: str | None = None) -> dict:
+    from support.billing import signed, stripe_event
+
+    state = _billing(world)
+    state["events"] += 1
+    event = stripe_event(event_id or f"evt_{state['events']}", kind, obj, created=created)
+    body, header = signed(event)
+    answer = state["http"].post("/webhooks/stripe", content=body, headers={"Stripe-Signature": header})
+    state["answers"].append(answer.status_code)
+    return answer.json()
+
+
+def _about(world: dict, kind: str, **fields: Any) -> dict:
+    from support.billing import for_subscription
+
+    return for_subscription(_billing(world)["paid"].subscription_id, kind, **fields)
+
+
+@given(parsers.parse("a startup subscribed to a plan of {monthly:d} fen a month and {per_1k:d} fen per 1000 rows"))
+def paid_plan_subscription(world: dict, request: Any, monthly: int, per_1k: int) -> None:
+    """A bank with webhooks on and the fake gateway; a startup's subscription awaits payment."""
+    from marketplace.billing import FakeBillingGateway
+    from support import billing as support
+
+    assert (monthly, per_1k) == (support.PAID_PRICE["monthly_fee_fen"], support.PAID_PRICE["per_1k_rows_fen"])
+    bank = build_in_memory(Settings(stripe_webhook_secret=support.WEBHOOK_SECRET, payment_grace_hours=72))
+    request.addfinalizer(bank.close)
+    bank.billing.gateway = gateway = FakeBillingGateway()
+    paid = support.paid_subscription(bank)
+    bank.billing.start_checkout(paid.subscription_id, by=paid.member)
+    world["billing"] = {"bank": bank, "paid": paid, "gateway": gateway, "events": 0, "answers": [],
+                        "http": TestClient(create_app(bank, start_followers=False))}
+
+
+@when("Stripe reports the checkout completed")
+@given("Stripe reported the checkout completed")
+def checkout_completed(world: dict) -> None:
+    _deliver(world, "checkout.session.completed", _about(world, "checkout.session.completed"))
+
+
+@when(parsers.parse("the startup is served {rows:d} rows"))
+def served_rows(world: dict, rows: int) -> None:
+    """Rows go through the quota ledger; the fed batch reaches the meter and the gateway."""
+    from datetime import datetime, timezone
+
+    from domain.metering import period_of
+
+    state = _billing(world)
+    bank, subscription_id = state["bank"], state["paid"].subscription_id
+    now = datetime.now(timezone.utc)
+    for _ in range(2):
+        bank.ledger.reserve(subscription_id, period_of(now), rows_wanted=rows // 2, rows_quota=None,
+                            calls_quota=None, rate_limit_per_minute=None, now=now, final=True)
+    batch = bank.ledger.claim_feed_batch(1000, grace_seconds=0)
+    bank.metering.record_batch(batch)
+    state["report"] = bank.billing.send_usage(batch)
+    bank.ledger.mark_fed(batch.number)
+
+
+@then(parsers.parse("Stripe was sent {rows:d} rows under one usage identifier"))
+def rows_sent(world: dict, rows: int) -> None:
+    state = _billing(world)
+    [identifier] = state["report"].acknowledged
+    assert identifier.startswith("usage-") and state["gateway"].usage[identifier].rows == rows
+
+
+@when("Stripe reports the invoice paid")
+def invoice_paid(world: dict) -> None:
+    _deliver(world, "invoice.paid", _about(world, "invoice."))
+
+
+@when(parsers.parse("Stripe reports a failed payment {days:d} day after the invoice fell due"))
+@when(parsers.parse("Stripe reports a failed payment {days:d} days after the invoice fell due"))
+def payment_failed(world: dict, days: int) -> None:
+    due = 1_790_000_000
+    _deliver(world, "invoice.payment_failed", _about(world, "invoice.", due_date=due),
+             created=due + days * 86400)
+
+
+@then(parsers.parse('the paid subscription is "{status}"'))
+def paid_status(world: dict, status: str) -> None:
+    state = _billing(world)
+    assert state["bank"].marketplace.get_subscription(state["paid"].subscription_id).status == status
+
+
+@then(parsers.parse('the paid subscription is "{status}" because the payment failed'))
+def paid_status_because(world: dict, status: str) -> None:
+    state = _billing(world)
+    subscription = state["bank"].marketplace.get_subscription(state["paid"].subscription_id)
+    assert subscription.status == status and subscription.reason.startswith("payment failed")
+
+
+@when(parsers.parse('Stripe delivers the subscription update "{updated}" before its creation "{created}"'))
+def out_of_order(world: dict, updated: str, created: str) -> None:
+    _deliver(world, "customer.subscription.updated", _about(world, "subscription", status=updated))
+    _deliver(world, "customer.subscription.created", _about(world, "subscription", status=created))
+
+
+@when(parsers.parse("Stripe delivers the same checkout completion {times:d} times"))
+def repeated_delivery(world: dict, times: int) -> None:
+    for _ in range(times):
+        _deliver(world, "checkout.session.completed", _about(world, "checkout.session.completed"),
+                 event_id="evt_checkout_repeated")
+
+
+@then(parsers.parse("every delivery was answered {status:d}"))
+def all_answered(world: dict, status: int) -> None:
+    assert _billing(world)["answers"] and set(_billing(world)["answers"]) == {status}
+
+
+@then("the paid subscription was activated once")
+def activated_once(world: dict) -> None:
+    from uuid import UUID
+
+    state = _billing(world)
+    events = state["bank"].marketplace.repository.event_store.get(UUID(state["paid"].subscription_id))
+    assert [type(e).__qualname__ for e in events].count("Subscription.Activated") == 1

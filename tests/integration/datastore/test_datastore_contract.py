@@ -376,3 +376,28 @@ class TestQuery:
         people(store, 23)
         rows = list(store.iter_rows("t", batch=5))
         assert rows == store.query("t", limit=1000).rows and len(rows) == 23
+
+
+class TestExportScans:
+    """``scan`` and ``row_after``: the blocks of a streaming export (issue 5)."""
+
+    def test_scans_give_every_row_once_in_row_order_with_the_values_rows_gives(self, store) -> None:
+        load(store, csv_bytes(REGISTRY))
+        names = ["企业名称", "注册资本", "成立日期", "是否存续"]
+        expected = [[r[n] for n in names] for r in store.query("t", limit=100).rows]
+        got, after = [], 0
+        while block := store.scan("t", select=names, after_row=after, limit=2):
+            got.extend(list(row[:-1]) for row in block)
+            after = block[-1][-1]
+        assert got == expected and len(got) == 3
+
+    def test_row_after_skips_the_first_n_matching_rows(self, store) -> None:
+        load(store, csv_bytes(REGISTRY))
+        filters = [Filter("是否存续", "eq", True)]
+        matching = [r["企业名称"] for r in store.query("t", filters=filters, limit=100).rows]
+        assert matching == ["甲公司", "丙公司"]
+        start = store.row_after("t", filters=filters, skip=1)
+        assert [row[0] for row in store.scan("t", filters=filters, select=["企业名称"],
+                                              after_row=start)] == ["丙公司"]
+        assert store.row_after("t", filters=filters, skip=0) == 0
+        assert store.row_after("t", filters=filters, skip=3) is None

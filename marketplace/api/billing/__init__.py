@@ -1,0 +1,1 @@
+"""Billing in the API: Checkout and portal sessions, invoices and billing status."""

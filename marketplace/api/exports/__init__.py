@@ -1,0 +1,1 @@
+"""Bulk exports: the ``requestExport`` mutation that answers a short-lived signed link."""

@@ -1,0 +1,91 @@
+"""``GET /exports/<token>[?after_row=N]``: the download behind an export link.
+
+The token is the credential (no Authorization header). Refusals are JSON in the GraphQL error
+shape, ``{"errors": [{"message", "extensions": {"code", ...}}]}``: 401 UNAUTHENTICATED (the link
+expired, was altered or is not a link: ``reason`` says which), 403 FORBIDDEN (the entitlement
+is gone since the link was issued), 404 NOT_FOUND (the asset was withdrawn), 400 BAD_USER_INPUT
+(a bad ``after_row``), 429 QUOTA_EXCEEDED / RATE_LIMITED with ``Retry-After`` (nothing left to
+send). Everything is decided, and the first block reserved, before the status line is sent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from marketplace.datastore import QueryRejected
+from marketplace.identity import InvalidTokenError
+from marketplace.services.access import AccessDenied, QuotaRefused
+from marketplace.services.exports import ExportRefused, Exports, ExportStream
+
+
+def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
+           **extensions: Any) -> JSONResponse:
+    return JSONResponse({"errors": [{"message": message, "extensions": {"code": code, **extensions}}]},
+                        status_code=status, headers=headers)
+
+
+def quota_headers(grant: Any, now: datetime) -> dict[str, str]:
+    """RateLimit headers of a grant, as on ``rows`` responses."""
+    if grant is None or grant.rows_remaining is None:
+        return {}
+    reset = max(0, int((grant.reset_at - now).total_seconds()))
+    limit = str(grant.rows_used + grant.rows_remaining)
+    return {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": str(grant.rows_remaining),
+            "X-RateLimit-Reset": str(int(grant.reset_at.timestamp())),
+            "RateLimit-Limit": limit, "RateLimit-Remaining": str(grant.rows_remaining),
+            "RateLimit-Reset": str(reset)}
+
+
+def exports_route(exports: Exports, *,
+                  now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Route:
+    """The download route, served from ``exports``."""
+
+    async def download(request: Request) -> Response:
+        token = request.path_params["token"]
+        raw = request.query_params.get("after_row", "0")
+        if not raw.isdigit():
+            return _error(400, "BAD_USER_INPUT", "after_row is a whole number of rows, 0 or more")
+        ip = request.client.host if request.client else ""
+        try:
+            stream: ExportStream = await run_in_threadpool(exports.open, token, ip=ip,
+                                                           after_row=int(raw))
+        except InvalidTokenError as exc:
+            return _error(401, "UNAUTHENTICATED", str(exc), reason=exc.reason)
+        except AccessDenied as exc:
+            status = {"NOT_FOUND": 404, "UNAUTHENTICATED": 401}.get(exc.code, 403)
+            return _error(status, exc.code, exc.message)
+        except (ExportRefused, QueryRejected) as exc:
+            return _error(400, "BAD_USER_INPUT", exc.message)
+        except QuotaRefused as refused:
+            grant = refused.grant
+            code = "RATE_LIMITED" if grant.refusal == "rate" else "QUOTA_EXCEEDED"
+            headers = {"Retry-After": str(grant.retry_after_seconds), **quota_headers(grant, now())}
+            return _error(429, code, str(refused), headers=headers,
+                          retryAfter=grant.retry_after_seconds, resetAt=grant.reset_at.isoformat())
+        headers = {
+            **quota_headers(stream.grant, now()),
+            "Content-Disposition": f'attachment; filename="{stream.filename}"',
+            "Cache-Control": "no-store",
+            "X-Export-Version": str(stream.plan.version),
+            "X-Export-Total-Rows": str(stream.total),
+            "X-Export-After-Row": str(stream.after_row),
+            "X-Export-Columns": ",".join(_header_safe(c) for c in stream.columns),
+        }
+        # A sync iterator: Starlette pulls each block on a worker thread, so the event loop never
+        # waits on the datastore or the ledger.
+        return StreamingResponse(stream.body(), media_type=stream.media_type, headers=headers)
+
+    return Route("/exports/{token}", download, methods=["GET"])
+
+
+def _header_safe(name: str) -> str:
+    """Column names are Chinese: percent-encode them for a header (RFC 8187 style)."""
+    from urllib.parse import quote
+
+    return quote(name, safe="")
