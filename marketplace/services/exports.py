@@ -255,14 +255,12 @@ class ExportStream:
             yield block
 
     def _rows(self, block: list[tuple]) -> list[Any]:
-        """The block's rows, masked by the tier (one masker: RowMasker): value tuples in column
-        order, or — when the tier changes a sent column — the masked dicts, whose values are in
-        column order too (masking replaces values in place; no sent column is dropped)."""
+        """The block's rows as value tuples in column order, masked by the tier (the one
+        masker, RowMasker, column by column; no sent column is dropped)."""
         n = len(self.columns)
         if not self._masks:
             return [row[:n] for row in block]
-        columns = self.columns
-        return self.plan.masker.apply([dict(zip(columns, row)) for row in block])
+        return self.plan.masker.apply_to_tuples(block, self.columns)
 
     def body(self) -> Iterator[bytes]:
         """The file, one chunk per block (a header first); constant memory."""
@@ -278,8 +276,7 @@ class ExportStream:
 
     def _values(self) -> Iterator[Any]:
         """Blocks as iterables of value sequences in column order."""
-        for rows in self._counted():
-            yield map(dict.values, rows) if self._masks else rows
+        yield from self._counted()
 
     def _csv(self) -> Iterator[bytes]:
         buffer = io.StringIO()
@@ -299,9 +296,7 @@ class ExportStream:
         columns = self.columns
         newline = orjson.OPT_APPEND_NEWLINE
         for rows in self._counted():
-            if not self._masks:
-                rows = [dict(zip(columns, row)) for row in rows]
-            yield b"".join([orjson.dumps(row, option=newline) for row in rows])
+            yield b"".join([orjson.dumps(dict(zip(columns, row)), option=newline) for row in rows])
 
     def _parquet(self) -> Iterator[bytes]:
         import pyarrow as pa
@@ -312,9 +307,8 @@ class ExportStream:
         sink = _Chunks()
         with pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema) as writer:
             for rows in self._values():
-                rows = [tuple(values) for values in rows] if self._masks else rows
-                arrays = [pa.array([row[i] for row in rows], type=field.type)
-                          for i, field in enumerate(schema)]
+                by_column = list(zip(*rows)) or [()] * len(schema)
+                arrays = [pa.array(by_column[i], type=field.type) for i, field in enumerate(schema)]
                 writer.write_table(pa.Table.from_arrays(arrays, schema=schema))  # one row group
                 yield sink.take()
         yield sink.take()  # the footer
