@@ -1,15 +1,13 @@
 """计费: what the data bank remembers about billing, whichever payment provider is behind it.
 
 A ``BillingAccount`` maps one organisation to its customer at the provider (created once, reused
-for every paid subscription). A ``PlanBilling`` holds the provider's product, prices and meter
-for one plan. A ``BillingEventReceipt`` is one provider event (a Stripe webhook delivery) that
+for every paid subscription). A ``BillingEventReceipt`` is one provider event (a Stripe webhook delivery) that
 was handled: its id is natural in the provider's event id, so a second delivery of the same event
 collides in the event store and is handled once, however often it is delivered.
 """
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -36,25 +34,6 @@ class BillingAccount(Aggregate):
     def __init__(self, organisation_id: str, customer_id: str) -> None:
         self.organisation_id = organisation_id
         self.customer_id = customer_id
-
-
-class PlanBilling(Aggregate):
-    """The provider's product, prices and meter for one plan (kept in sync by the bank)."""
-
-    @staticmethod
-    def create_id(plan_id: str) -> UUID:
-        return natural_id("plan-billing", str(plan_id))
-
-    @classmethod
-    def link(cls, *, plan_id: str, ids: dict[str, Any]) -> "PlanBilling":
-        """:param ids: ``product_id``, ``monthly_price_id``, ``rows_price_id``, ``meter_id``
-            (None for a component the plan does not charge)"""
-        return cls(plan_id=str(plan_id), ids=dict(ids))
-
-    @event("Linked")
-    def __init__(self, plan_id: str, ids: dict[str, Any]) -> None:
-        self.plan_id = plan_id
-        self.ids = ids
 
 
 class BillingEventReceipt(Aggregate):
