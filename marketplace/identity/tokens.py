@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-import jwt
 
 from marketplace.identity.keys import KeyRing
+from marketplace.identity.signing import InvalidTokenError, decode, sign
 
 DEFAULT_ISSUER = "https://databank.luan.gov.cn"
 DEFAULT_AUDIENCE = "luan-databank"
@@ -47,31 +47,6 @@ class Claims:
     issued_at: datetime
     expires_at: datetime
     token_id: str
-
-
-_MESSAGES = {
-    "expired": "The token has expired; sign in again.",
-    "bad_signature": "The token's signature does not verify; it was altered or not issued by this data bank.",
-    "malformed": "The token is not a well-formed JWT.",
-    "unsupported_algorithm": "The token is signed with an algorithm this data bank does not accept.",
-    "unknown_key": "The token names no signing key this data bank knows.",
-    "wrong_audience": "The token was issued for another audience.",
-    "wrong_issuer": "The token was issued by another issuer.",
-    "not_yet_valid": "The token is not valid yet; check the clocks.",
-    "missing_claim": "The token lacks a required claim.",
-}
-
-
-class InvalidTokenError(Exception):
-    """A token was refused; ``reason`` says why in one word, ``str()`` in one sentence."""
-
-    REASONS = frozenset(_MESSAGES)
-
-    def __init__(self, reason: str, message: str | None = None) -> None:
-        if reason not in _MESSAGES:
-            raise ValueError(f"unknown reason {reason!r}")
-        self.reason = reason
-        super().__init__(message or _MESSAGES[reason])
 
 
 def _utc_now() -> datetime:
@@ -113,7 +88,6 @@ class TokenService:
         self.ttl = ttl
         self._clock = clock
         self._leeway = int(leeway.total_seconds())
-        self._jwt = jwt.PyJWT()
 
     def issue(self, *, subject: str, name: str, role: str, department_id: str | None = None,
               organisation_id: str | None = None) -> tuple[str, Claims]:
@@ -129,9 +103,7 @@ class TokenService:
             "iat": issued, "nbf": issued, "exp": expires, "jti": token_id,
             "name": name, "role": role, "dept": department_id, "org": organisation_id,
         }
-        key = self.keyring.current
-        token = jwt.encode(payload, key.private_key, algorithm=key.algorithm,
-                           headers={"kid": key.kid, "typ": "JWT"})
+        token = sign(self.keyring, payload)
         claims = Claims(subject, name, role, department_id, organisation_id,
                         datetime.fromtimestamp(issued, timezone.utc),
                         datetime.fromtimestamp(expires, timezone.utc), token_id)
@@ -139,44 +111,8 @@ class TokenService:
 
     def verify(self, token: str) -> Claims:
         """The claims of a valid token; raises InvalidTokenError naming the first problem."""
-        if not isinstance(token, str) or token.count(".") != 2:
-            raise InvalidTokenError("malformed")
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.DecodeError:
-            raise InvalidTokenError("malformed") from None
-        algorithm = header.get("alg")
-        if algorithm != self.keyring.algorithm:
-            # Decided before any key is used: the token never picks how it is verified.
-            raise InvalidTokenError(
-                "unsupported_algorithm",
-                f"The token is signed with {str(algorithm)[:20]!r}; this data bank accepts only "
-                f"{self.keyring.algorithm}.")
-        kid = header.get("kid")
-        if not isinstance(kid, str) or not kid:
-            raise InvalidTokenError("unknown_key", "The token does not name its signing key (no 'kid' header).")
-        key = self.keyring.get(kid)
-        if key is None:
-            raise InvalidTokenError("unknown_key")
-        try:
-            payload = self._jwt.decode(
-                token, key.public_key, algorithms=[key.algorithm], audience=self.audience,
-                issuer=self.issuer,
-                # Time claims are checked below against the injected clock, not time.time().
-                options={"require": list(_REQUIRED), "verify_exp": False, "verify_nbf": False,
-                         "verify_iat": False})
-        except jwt.InvalidSignatureError:
-            raise InvalidTokenError("bad_signature") from None
-        except jwt.InvalidAlgorithmError:
-            raise InvalidTokenError("unsupported_algorithm") from None
-        except jwt.MissingRequiredClaimError as exc:
-            raise InvalidTokenError("missing_claim", f"The token lacks the required {exc.claim!r} claim.") from None
-        except jwt.InvalidAudienceError:
-            raise InvalidTokenError("wrong_audience") from None
-        except jwt.InvalidIssuerError:
-            raise InvalidTokenError("wrong_issuer") from None
-        except jwt.PyJWTError:
-            raise InvalidTokenError("malformed") from None
+        payload = decode(self.keyring, token, audience=self.audience, issuer=self.issuer,
+                         required=_REQUIRED)
         return self._claims(payload)
 
     def _claims(self, payload: dict[str, Any]) -> Claims:
