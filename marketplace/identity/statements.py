@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-
 from marketplace.identity.keys import KeyRing
 from marketplace.identity.signing import InvalidTokenError, decode, sign
 from marketplace.identity.tokens import DEFAULT_ISSUER

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-
 from marketplace.identity.keys import KeyRing
 from marketplace.identity.signing import InvalidTokenError, decode, sign
 
