@@ -25,3 +25,9 @@ Feature: A developer pulls data with the Python SDK
     When the developer pulls every row of "人口摘录" with the SDK
     Then the SDK raised QuotaExceededError after 5 rows, resetting at "2026-04-01T00:00:00+08:00"
     And the server was asked 4 times, without retries
+
+  Scenario: A developer with a free key pulls an open dataset into pandas via export
+    When the developer exports "人口摘录" where "所属区县" is "霍山县" into pandas with the SDK
+    Then the DataFrame has 3 rows with the columns "序号,公民身份号码,姓名,所属区县"
+    And every "所属区县" in the DataFrame is "霍山县" and no "公民身份号码" is shown in full
+    And the export says 2 rows remain this month

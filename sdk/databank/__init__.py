@@ -7,6 +7,7 @@
     client = databank.Client(api_key="dbk_...")   # base URL from DATABANK_URL
     for asset in client.catalogue.search("企业", category="enterprise"):
         print(asset.code, asset.name, asset.department)
+    df = client.assets.export(asset.id, format="parquet").to_pandas()
 """
 
 from databank._client import AsyncClient, Client
@@ -16,6 +17,8 @@ from databank.errors import (APIConnectionError, APIStatusError, APITimeoutError
                              FieldError, InternalServerError, InvalidQueryError, MutationError,
                              NotFoundError, PermissionDeniedError, QuotaExceededError,
                              RateLimitError)
+from databank._export import ExportLink
+from databank.exports import AsyncExport, Export
 from databank.models import (AccessApplication, ApiKey, Asset, CreatedApiKey, Plan, PlanQuotas,
                              Quota, RowsPage, Subscription, SubscriptionUsage, Usage,
                              UsageReportRow, Viewer)
@@ -25,7 +28,7 @@ __all__ = [
     "DatabankError", "APIConnectionError", "APITimeoutError", "APIStatusError", "BadRequestError",
     "InvalidQueryError", "AuthenticationError", "PermissionDeniedError", "NotFoundError",
     "ConflictError", "QuotaExceededError", "RateLimitError", "InternalServerError",
-    "MutationError", "FieldError",
+    "MutationError", "FieldError", "Export", "AsyncExport", "ExportLink",
     "AccessApplication", "ApiKey", "Asset", "CreatedApiKey", "Plan", "PlanQuotas", "Quota",
     "RowsPage", "Subscription", "SubscriptionUsage", "Usage", "UsageReportRow", "Viewer",
 ]

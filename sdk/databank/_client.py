@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Mapping
+from typing import Any, AsyncIterator, Iterator, Mapping
 
 import httpx
 
 from databank import _core
 from databank._core import Call, Send, Settings, Sleep
+from databank._export import (Deliver, DownloadState, ExportLink, Open, Read, Reporter, Restart,
+                              download_loop)
 from databank._pagination import AsyncPaginator, PageSpec, Paginator
+from databank.exports import AsyncExport, Export
 from databank.models import Viewer
 from databank.resources import (ApiKeys, Applications, Assets, Catalogue, Subscriptions,
                                 UsageResource, login_call, viewer_call)
@@ -115,6 +118,48 @@ class Client(_ClientBase):
     def _paginate(self, spec: PageSpec) -> Paginator:
         return Paginator(spec, self._request)
 
+    def _export(self, call: Call, format: str, progress: Reporter | None) -> Export:
+        return Export(self, self._request(call), format, progress)
+
+    def _download(self, link: ExportLink, state: DownloadState) -> Iterator[Deliver | Restart]:
+        """Drives ``_export.download_loop`` with this client's I/O; yields what it hands on."""
+        loop = download_loop(self._settings, link, state)
+        response: httpx.Response | None = None
+        chunks: Iterator[bytes] = iter(())
+        try:
+            action = next(loop)
+            while True:
+                outcome: Any = None
+                if isinstance(action, Open):
+                    if response is not None:
+                        response.close()
+                        response = None
+                    try:
+                        response = self._http.send(action.request, stream=True)
+                        if response.status_code != 200:
+                            response.read()  # a refusal: small JSON
+                        chunks = response.iter_bytes()
+                        outcome = response
+                    except httpx.TransportError as exc:
+                        outcome = exc
+                elif isinstance(action, Read):
+                    try:
+                        outcome = next(chunks, b"")
+                    except httpx.TransportError as exc:
+                        outcome = exc
+                elif isinstance(action, Sleep):
+                    _sleep(action.seconds)
+                else:
+                    yield action
+                try:
+                    action = loop.send(outcome)
+                except StopIteration:
+                    return
+        finally:
+            loop.close()
+            if response is not None:
+                response.close()
+
     def login(self, username: str, password: str) -> Viewer:
         """Log in (staff by username, members by e-mail); later requests carry the token."""
         token, viewer = self._request(login_call(username, password))
@@ -176,6 +221,50 @@ class AsyncClient(_ClientBase):
 
     def _paginate(self, spec: PageSpec) -> AsyncPaginator:
         return AsyncPaginator(spec, self._request)
+
+    async def _export(self, call: Call, format: str, progress: Reporter | None) -> AsyncExport:
+        return AsyncExport(self, await self._request(call), format, progress)
+
+    async def _download(self, link: ExportLink, state: DownloadState
+                        ) -> AsyncIterator[Deliver | Restart]:
+        """Drives ``_export.download_loop`` with this client's I/O; yields what it hands on."""
+        loop = download_loop(self._settings, link, state)
+        response: httpx.Response | None = None
+        chunks: AsyncIterator[bytes] | None = None
+        try:
+            action = next(loop)
+            while True:
+                outcome: Any = None
+                if isinstance(action, Open):
+                    if response is not None:
+                        await response.aclose()
+                        response = None
+                    try:
+                        response = await self._http.send(action.request, stream=True)
+                        if response.status_code != 200:
+                            await response.aread()  # a refusal: small JSON
+                        chunks = response.aiter_bytes()
+                        outcome = response
+                    except httpx.TransportError as exc:
+                        outcome = exc
+                elif isinstance(action, Read):
+                    assert chunks is not None
+                    try:
+                        outcome = await anext(chunks, b"")
+                    except httpx.TransportError as exc:
+                        outcome = exc
+                elif isinstance(action, Sleep):
+                    await _async_sleep(action.seconds)
+                else:
+                    yield action
+                try:
+                    action = loop.send(outcome)
+                except StopIteration:
+                    return
+        finally:
+            loop.close()
+            if response is not None:
+                await response.aclose()
 
     async def login(self, username: str, password: str) -> Viewer:
         """Log in (staff by username, members by e-mail); later requests carry the token."""

@@ -4,6 +4,7 @@
 
     databank-sdk search 企业 --category enterprise
     databank-sdk rows <asset id> --where '{"所属区县": "霍山县"}' --limit 5000 --csv rows.csv
+    databank-sdk export <asset id> --format csv --output registry.csv --where '{"所属区县": "霍山县"}'
 
 The server comes from ``--base-url`` or ``DATABANK_URL``, the key from ``--api-key`` or
 ``DATABANK_API_KEY``. Errors print one line to stderr and exit with status 1.
@@ -44,7 +45,30 @@ def _parser() -> argparse.ArgumentParser:
     rows.add_argument("--limit", type=int, default=None, help="at most this many rows")
     rows.add_argument("--csv", dest="csv_file", default=None,
                       help="write CSV to this file (default: JSON lines on stdout)")
+
+    export = commands.add_parser("export", help="download a bulk export (CSV, NDJSON, Parquet) "
+                                                "with a progress line; resumes by itself")
+    export.add_argument("asset_id")
+    export.add_argument("--format", choices=["csv", "ndjson", "parquet"], default="csv")
+    export.add_argument("--output", "-o", required=True, help="the file to write")
+    export.add_argument("--where", type=json.loads, default=None,
+                        help='conditions as JSON: \'{"所属区县": "霍山县"}\'')
+    export.add_argument("--columns", default=None, help="comma-separated columns, in order")
+    export.add_argument("--quiet", action="store_true", help="no progress line")
     return parser
+
+
+def _export(client: Client, args: argparse.Namespace, err: TextIO) -> None:
+    from databank._export import LineProgress
+
+    columns = [c for c in args.columns.split(",") if c] if args.columns else None
+    export = client.assets.export(args.asset_id, format=args.format, where=args.where,
+                                  columns=columns,
+                                  progress=None if args.quiet else LineProgress(err))
+    path = export.save(args.output)
+    state = export.state
+    resumed = f" ({state.resumes} resumed)" if state.resumes else ""
+    err.write(f"{state.rows_done:,} rows written to {path}{resumed}\n")
 
 
 def _search(client: Client, args: argparse.Namespace, out: TextIO) -> None:
@@ -86,6 +110,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
         with Client(args.api_key, base_url=args.base_url) as client:
             if args.command == "search":
                 _search(client, args, out)
+            elif args.command == "export":
+                _export(client, args, err)
             else:
                 _rows(client, args, out, err)
     except DatabankError as exc:

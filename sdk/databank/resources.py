@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from databank import errors
 from databank._core import Call
+from databank._export import check_format, export_call, reporter
 from databank._pagination import Page, PageSpec
 from databank.models import (AccessApplication, ApiKey, Asset, CreatedApiKey, Plan, RowsPage,
                              Subscription, UsageReportRow, Viewer, field_errors, usage_from_api)
@@ -117,6 +118,31 @@ class Assets(_Resource):
         """One page of rows (a ``RowsPage``: rows, columns, cursor, quota)."""
         call = self._rows_call(asset_id, where, order_by, descending)
         return self._client._request(call.with_variables(first=first, after=after))
+
+    def export(self, asset_id: str, *, format: str = "csv",
+               where: Mapping[str, Any] | None = None, columns: list[str] | None = None,
+               progress: Any = False):
+        """A bulk export of the asset's published version under your licence (an ``Export``;
+        on an ``AsyncClient`` an awaitable of an ``AsyncExport``). Asks the server for a signed
+        link now (refusals raise here: ``NotFoundError``, ``PermissionDeniedError``,
+        ``InvalidQueryError`` for a bad ``where`` or column); the download happens when you call
+        ``.save(path)``, ``.iter_rows()`` or ``.to_pandas()``, and resumes by itself after a
+        dropped connection.
+
+        :param format: ``csv``, ``ndjson`` or ``parquet`` (Parquet needs pyarrow on the server)
+        :param where: conditions on columns, as in ``rows``
+        :param columns: these columns, in this order (default: every column your tier shows)
+        :param progress: ``True`` for a progress bar (tqdm when installed, else a line on
+            stderr), or a callable ``(rows_done, rows_total)``
+        """
+        fmt = check_format(format)
+        if where is not None and not isinstance(where, Mapping):
+            raise TypeError("where must be a mapping of column → condition")
+        if columns is not None and (isinstance(columns, str) or not columns):
+            raise TypeError("columns is a non-empty list of column names")
+        call = export_call(asset_id, fmt, dict(where) if where else None,
+                           list(columns) if columns is not None else None)
+        return self._client._export(call, fmt, reporter(progress))
 
     def plans(self, asset_id: str, *, include_retired: bool = False):
         """The plans the asset is offered under (a list of ``Plan``)."""

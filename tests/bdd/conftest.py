@@ -770,6 +770,36 @@ def sdk_requests(world: dict, count: int) -> None:
     assert len(world["sdk_transport"].requests) == count
 
 
+
+@when(parsers.parse('the developer exports "{asset}" where "{column}" is "{value}" into pandas with the SDK'))
+def sdk_export_to_pandas(world: dict, asset: str, column: str, value: str) -> None:
+    """``client.assets.export(...).to_pandas()`` (pandas is a test dependency; the SDK keeps it
+    optional)."""
+    with _sdk(world) as client:
+        asset_id = _market(world)["assets"][asset]
+        export = client.assets.export(asset_id, format="csv", where={column: value})
+        world["sdk_frame"], world["sdk_export"] = export.to_pandas(), export
+
+
+@then(parsers.parse('the DataFrame has {count:d} rows with the columns "{columns}"'))
+def sdk_frame_rows(world: dict, count: int, columns: str) -> None:
+    frame = world["sdk_frame"]
+    assert len(frame) == count and list(frame.columns) == columns.split(","), frame
+
+
+@then(parsers.parse('every "{column}" in the DataFrame is "{value}" and no "{masked}" is shown in full'))
+def sdk_frame_values(world: dict, column: str, value: str, masked: str) -> None:
+    frame = world["sdk_frame"]
+    assert set(frame[column]) == {value}, frame
+    shown = {pid for pid, _, _ in PEOPLE}
+    assert not shown & set(frame[masked]) and all("*" in v for v in frame[masked]), frame
+
+
+@then(parsers.parse("the export says {left:d} rows remain this month"))
+def sdk_export_rows_left(world: dict, left: int) -> None:
+    assert world["sdk_export"].state.rows_remaining == left
+
+
 # ==== Billing (features/billing/) ================================================================
 # A bank of its own with a Stripe webhook secret and the fake billing gateway; webhooks are
 # delivered over HTTP, signed with stripe.WebhookSignature as Stripe signs them.

@@ -165,6 +165,21 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def enterprise_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``databank demo --enterprise-rows 20000``, then ``databank serve``: for the tests of
+    bulk exports, where 2,000 rows would fit in one block of 5,000."""
+    root = tmp_path_factory.mktemp("e2e-enterprise")
+    data_dir = root / "data"
+    run_cli(server_environment(data_dir), "demo", "--enterprise-rows", "20000",
+            timeout=DEMO_SECONDS * 2)
+    server = start_server(data_dir, root / "logs", demo=True)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 class Api:
     """A small GraphQL client over one httpx connection pool."""
 

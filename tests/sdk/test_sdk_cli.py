@@ -78,3 +78,32 @@ def test_the_console_script_is_installed() -> None:
     assert script.exists() or shutil.which("databank-sdk")
     done = subprocess.run([str(script), "--version"], capture_output=True, text=True)
     assert done.returncode == 0 and done.stdout.startswith("databank-sdk ")
+
+
+def test_export_writes_the_file_with_a_progress_line_and_resumes_a_cut_stream(served, tmp_path: Path, waits) -> None:
+    from support.sdk_mock import ExportServer, export_rows
+
+    rows = export_rows(14)
+    served["script"] = server = ExportServer(rows, "csv")
+    server.steps = [len(server.body()) // 2]
+    out, err = io.StringIO(), io.StringIO()
+    target = tmp_path / "registry.csv"
+    status = cli.main(["export", "A1", "--format", "csv", "--output", str(target),
+                       "--where", '{"所属区县": "霍山县"}'], out=out, err=err)
+    assert status == 0, err.getvalue()
+    assert target.read_bytes() == server.body()
+    assert server.variables["where"] == {"所属区县": "霍山县"} and server.variables["format"] == "CSV"
+    assert "\rexport: 14 / 14 rows (100.0 %)" in err.getvalue()
+    assert err.getvalue().endswith(f"14 rows written to {target} (1 resumed)\n")
+
+
+def test_an_export_refused_by_the_link_prints_one_line_and_exits_1(served, tmp_path: Path) -> None:
+    from support.sdk_mock import ExportServer, export_rows
+
+    served["script"] = ExportServer(export_rows(2), "csv", payload={"export": None, "errors": [
+        {"field": "assetId", "message": "subscribe first", "code": "FORBIDDEN"}]})
+    err = io.StringIO()
+    status = cli.main(["export", "A1", "--output", str(tmp_path / "x.csv")], out=io.StringIO(), err=err)
+    assert status == 1 and err.getvalue() == ("databank-sdk: PermissionDeniedError: "
+                                              "[200 FORBIDDEN] subscribe first\n")
+    assert list(tmp_path.iterdir()) == []

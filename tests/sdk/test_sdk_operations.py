@@ -38,17 +38,33 @@ def test_each_shipped_operation_validates_against_the_schema(shipped) -> None:
 
 
 def test_the_sdk_package_imports_only_httpx_and_the_standard_library() -> None:
+    """At module level: httpx and the standard library. The optional extras (pandas, pyarrow,
+    tqdm) only inside the functions that need them, so ``import databank`` works without them."""
     import ast
     import sys
 
-    allowed = set(sys.stdlib_module_names) | {"httpx", "databank", "pandas"}
+    allowed = set(sys.stdlib_module_names) | {"httpx", "databank"}
+    optional = {"pandas", "pyarrow", "tqdm"}
+    seen_optional = set()
+
+    def imported(node: ast.AST) -> list[str]:
+        return ([a.name for a in node.names] if isinstance(node, ast.Import)
+                else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0
+                else [])
+
     for path in (ROOT / "sdk" / "databank").rglob("*.py"):
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module] if isinstance(node, ast.ImportFrom) and node.level == 0
-                     else [])
-            for name in names:
-                assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top_level = {id(n) for n in tree.body} | {
+            id(n) for s in tree.body if isinstance(s, (ast.If, ast.Try)) for n in ast.walk(s)}
+        for node in ast.walk(tree):
+            for name in imported(node):
+                root = name.split(".")[0]
+                if root in optional:
+                    assert id(node) not in top_level, f"{path.name} imports {name} at module level"
+                    seen_optional.add(root)
+                else:
+                    assert root in allowed, f"{path.name} imports {name}"
+    assert seen_optional == optional
 
 
 def test_the_distribution_depends_on_httpx_only() -> None:

@@ -29,6 +29,9 @@ class World:
     member_email: str
     sync_transport: StarletteTransport
     async_transport: CountingASGITransport
+    bank: object = None
+    member: object = None
+    organisation: str | None = None
 
     def client(self, key: str | None = None, *, anonymous: bool = False,
                **options) -> databank.Client:
@@ -61,7 +64,8 @@ def world() -> Iterator[World]:
     bank.catalogue_follower.catch_up()
     app = create_app(bank)
     with TestClient(app) as http:
-        yield World(market, key, small, email, StarletteTransport(http), CountingASGITransport(app))
+        yield World(market, key, small, email, StarletteTransport(http), CountingASGITransport(app),
+                    bank, member, organisation)
 
 
 def test_a_developer_searches_the_catalogue_and_reads_an_open_dataset_into_a_list(world) -> None:
@@ -169,3 +173,88 @@ def test_the_async_client_hits_the_quota_the_same_way(world) -> None:
     with pytest.raises(databank.QuotaExceededError) as raised:
         asyncio.run(pull())
     assert raised.value.reset_at.day == 1 and len(world.async_transport.requests) == 3
+
+
+# ---- exports (issue 5): the SDK's export against the real server in process -------------------
+
+BIG_ROWS = 12_000  # three blocks of the server's 5,000
+
+
+@pytest.fixture
+def big_asset(world) -> str:
+    """An open asset of BIG_ROWS bus stops, subscribed under a plan of a million rows a month."""
+    bank = world.bank
+    asset = publish_rows(bank, world.market.publisher, "公交站点（全量）", BIG_ROWS)
+    plan = bank.marketplace.define_plan(
+        asset_id=asset, name="全量版", licence_template_id=world.market.templates["open"], price={},
+        quotas={"rows_per_month": 1_000_000}, overage="block", field_tier="masked", by=ADMIN)
+    bank.marketplace.subscribe(world.organisation, str(plan.id), accepted_terms_version=1,
+                               by=world.member)
+    bank.entitlements_follower.catch_up()
+    bank.catalogue_follower.catch_up()
+    return asset
+
+def _frame_rows(frame) -> list[dict]:
+    """A DataFrame's rows as dicts of text (None for null), to compare with ``rows``."""
+    import math
+
+    def text(value):
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return None
+        return str(value)
+
+    return [{k: text(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _as_text(rows: list[dict]) -> list[dict]:
+    return [{k: (None if v is None else str(v)) for k, v in r.items()} for r in rows]
+
+
+@pytest.mark.parametrize("format", ["csv", "ndjson", "parquet"])
+def test_an_open_dataset_of_several_blocks_exports_into_pandas_equal_to_its_rows(world, big_asset, format) -> None:
+    pandas = pytest.importorskip("pandas")
+    if format == "parquet":
+        pytest.importorskip("pyarrow")
+    asset = big_asset
+    with world.client() as client:
+        rows = list(client.assets.rows(asset))
+        export = client.assets.export(asset, format=format)
+        frame = export.to_pandas()
+    assert isinstance(frame, pandas.DataFrame) and len(rows) == BIG_ROWS
+    assert list(frame.columns) == list(rows[0]) == export.columns
+    assert _frame_rows(frame) == _as_text(rows)
+    assert export.total_rows == BIG_ROWS and export.state.resumes == 0
+
+
+def test_an_export_iterates_rows_equal_to_the_rows_pages_and_saves_the_same_file_twice(world, big_asset, tmp_path) -> None:
+    with world.client() as client:
+        export = client.assets.export(big_asset, format="ndjson")
+        assert list(export.iter_rows()) == list(client.assets.rows(big_asset))
+        first, second = export.save(tmp_path / "a.ndjson"), export.save(tmp_path / "b.ndjson")
+    assert first.read_bytes() == second.read_bytes() and first.read_bytes().count(b"\n") == BIG_ROWS
+
+
+def test_an_export_past_the_quota_gives_the_granted_rows_then_quota_exceeded(world) -> None:
+    received = []
+    with world.client() as client, pytest.raises(databank.QuotaExceededError) as raised:
+        for row in client.assets.export(world.small_asset, format="csv").iter_rows():
+            received.append(row)
+    assert len(received) == SMALL_QUOTA  # the stream stops at the quota's edge; the resume is refused
+    assert raised.value.reset_at.isoformat() == "2026-04-01T00:00:00+08:00"
+
+
+def test_an_export_with_a_malformed_where_is_a_value_error_before_any_download(world, big_asset) -> None:
+    with world.client() as client, pytest.raises(ValueError, match="血型"):
+        client.assets.export(big_asset, where={"血型": "A"})
+    assert not any("/exports/" in str(r.url) for r in world.sync_transport.requests)
+
+
+def test_the_async_export_gives_the_same_rows_as_the_sync_one(world, big_asset) -> None:
+    async def pull() -> list[dict]:
+        async with world.async_client() as client:
+            export = await client.assets.export(big_asset, format="csv")
+            return [row async for row in export.iter_rows()]
+
+    with world.client() as client:
+        expected = list(client.assets.export(big_asset, format="csv").iter_rows())
+    assert asyncio.run(pull()) == expected and len(expected) == BIG_ROWS
