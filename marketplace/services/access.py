@@ -46,8 +46,13 @@ class QuotaRefused(Exception):
     """The ledger refused: the quota is used up or the rate limit reached."""
 
     def __init__(self, grant: Grant) -> None:
-        kind = "rate limit" if grant.refusal == "rate" else "quota"
-        super().__init__(f"the {kind} is used up; retry after {grant.retry_after_seconds} s")
+        if grant.refusal == "rate":
+            message = (f"the rate limit of {grant.rate_limit_per_minute} calls a minute is reached; "
+                       f"retry after {grant.retry_after_seconds} s")
+        else:
+            message = (f"this month's quota is used up; it resets at {grant.reset_at.isoformat()} "
+                       f"(retry after {grant.retry_after_seconds} s)")
+        super().__init__(message)
         self.grant = grant
 
 
