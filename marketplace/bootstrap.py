@@ -20,7 +20,8 @@ from marketplace.projections.entitlements import EntitlementsView
 from marketplace.projections.follower import Follower
 from marketplace.projections.sqlite_catalogue import SQLiteCatalogueView
 from marketplace.projections.sqlite_entitlements import SQLiteEntitlementsView
-from marketplace.services.access import AnonymousAllowance, KeyUseRecorder, RowAccess
+from marketplace.services.access import AnonymousAllowance, RowAccess
+from marketplace.services.key_use import KeyUseRecorder
 from marketplace.services.catalogue import Catalogue
 from marketplace.services.exports import EXPORT_AUDIENCE, Exports
 from marketplace.services.jobs import PeriodicJob
@@ -179,6 +180,8 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
                                                   issuer=settings.public_url,
                                                   clock=lambda: row_access.clock()))
     billing = build_billing(settings, marketplace, metering, entitlements, entitlements_follower)
+    if billing.sends_usage:  # each fed usage batch goes to Stripe (the offline ledger bills locally)
+        metering.on_fed.append(billing.send_usage)
     return DataBank(settings=settings, catalogue=catalogue, staff=staff, datastore=datastore,
                     catalogue_view=view, catalogue_follower=follower, marketplace=marketplace,
                     entitlements_view=entitlements, entitlements_follower=entitlements_follower,

@@ -153,6 +153,23 @@ def escalate() -> None:
         bank.close()
 
 
+@main.group()
+def billing() -> None:
+    """Paid plans: usage sent to the payment provider."""
+
+
+@billing.command()
+def reconcile() -> None:
+    """Compare the usage ledger with what Stripe acknowledged; re-send what is missing."""
+    bank = _bank()
+    try:
+        assert bank.billing is not None
+        for line in bank.billing.reconcile().lines():
+            click.echo(line)
+    finally:
+        bank.close()
+
+
 @projections.command()
 def rebuild() -> None:
     """Rebuild the read models (catalogue, entitlements) from the start of their event logs."""

@@ -19,17 +19,20 @@ class FakeBillingGateway:
     """In-memory stand-in for a provider.
 
     :param reject: usage identifiers the fake refuses (kept as rejected with a reason)
+    :param fail: usage identifiers that fail to send (as a provider down past the retries) while
+        they are in ``failing``
     """
 
     name = "fake"
     completes_checkout_at_once = False
 
-    def __init__(self, *, reject: Sequence[str] = ()) -> None:
+    def __init__(self, *, reject: Sequence[str] = (), fail: Sequence[str] = ()) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.products: dict[str, PriceIds] = {}
         self.customers: dict[str, str] = {}
         self.usage: dict[str, UsageCharge] = {}
         self.reject = set(reject)
+        self.failing = set(fail)
         self.invoice_list: dict[str, list[Invoice]] = {}
 
     def ensure_product_and_prices(self, plan: PlanPricing) -> PriceIds:
@@ -61,6 +64,9 @@ class FakeBillingGateway:
         for charge in charges:
             if charge.identifier in self.reject:
                 report.rejected[charge.identifier] = "rejected by the fake"
+                continue
+            if charge.identifier in self.failing:
+                report.failed[charge.identifier] = "500: the fake is down"
                 continue
             self.usage.setdefault(charge.identifier, charge)
             report.acknowledged.append(charge.identifier)

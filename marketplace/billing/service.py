@@ -10,14 +10,14 @@ idempotent and refuse backward moves), so deliveries in any order end in the sam
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from eventsourcing.persistence import IntegrityError
 
 from domain.actors import Actor
-from domain.billing import BillingAccount, BillingEventReceipt
+from domain.billing import BillingAccount, BillingEventReceipt, InvoiceWatermark, UsageDelivery
 from domain.errors import InvalidStateError, NotFoundError
 from domain.licensing import is_free_price
 from domain.metering import period_of
@@ -50,6 +50,43 @@ class HandledEvent:
     outcome: str
     subscription_id: str | None
     duplicate: bool = False
+
+
+@dataclass
+class Reconciliation:
+    """What ``Billing.reconcile`` found and did.
+
+    :ivar charges: metered charges of paid subscriptions in the fed usage ledger (``rows`` rows)
+    :ivar sent: charges with a recorded delivery before this run (``missing``: none recorded)
+    :ivar acknowledged: charges the provider had acknowledged before this run
+    :ivar resent: identifiers sent again now and acknowledged
+    :ivar failed: identifiers still failing (with the reason), left for the next run
+    :ivar rejected: identifiers the provider refused (with its reason): kept, not re-sent
+    """
+
+    gateway: str
+    charges: int = 0
+    rows: int = 0
+    sent: int = 0
+    missing: int = 0
+    acknowledged: int = 0
+    resent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        if self.gateway == "offline":
+            return ["offline ledger: nothing is sent, usage is invoiced locally from the ledger"]
+        out = [f"gateway: {self.gateway}",
+               f"charges in the ledger: {self.charges:,} ({self.rows:,} rows)",
+               f"sent before: {self.sent:,} (never recorded: {self.missing:,})",
+               f"acknowledged before: {self.acknowledged:,}",
+               f"re-sent and acknowledged now: {len(self.resent):,}",
+               f"still failing: {len(self.failed):,}",
+               f"rejected: {len(self.rejected):,}"]
+        out += [f"  rejected {k}: {v}" for k, v in sorted(self.rejected.items())]
+        out += [f"  failing {k}: {v}" for k, v in sorted(self.failed.items())]
+        return out
 
 
 class Billing:
@@ -114,25 +151,141 @@ class Billing:
 
     # ---- usage -------------------------------------------------------------------------
 
-    def charges_of(self, batch: FeedBatch) -> list[UsageCharge]:
+    def charges_of(self, batch: FeedBatch, customers: dict[str, str | None] | None = None
+                   ) -> list[UsageCharge]:
         """The metered charges of one fed usage batch: one per paid, per-row-priced subscription
-        and period, identified by the batch's record ids (``usage-<first>-<last>``)."""
+        and period, identified by the batch's record ids (``usage-<first>-<last>``).
+
+        :param customers: subject → customer id (None: not billed at the provider), a cache the
+            reconciler keeps across batches
+        """
+        customers = {} if customers is None else customers
         charges = []
         for (subject, period), records in group_records(batch.records):
-            subscription = self.marketplace.get_subscription(subject) if ":" not in subject else None
-            if subscription is None or not subscription.plan["price"].get("per_1k_rows_fen"):
-                continue
-            account = self._account(subscription.organisation_id)
-            if account is None:  # never checked out: nothing to bill at the provider
+            if subject not in customers:
+                customers[subject] = self._billed_customer(subject)
+            customer_id = customers[subject]
+            if customer_id is None:
                 continue
             charges.append(UsageCharge(
                 identifier=f"usage-{records[0].id}-{records[-1].id}", subscription_id=subject,
-                customer_id=account.customer_id, period=period, rows=sum(r.rows for r in records),
+                customer_id=customer_id, period=period, rows=sum(r.rows for r in records),
                 at=self.clock()))
         return charges
 
+    def _billed_customer(self, subject: str) -> str | None:
+        subscription = self.marketplace.get_subscription(subject) if ":" not in subject else None
+        if subscription is None or not subscription.plan["price"].get("per_1k_rows_fen"):
+            return None
+        account = self._account(subscription.organisation_id)
+        return None if account is None else account.customer_id  # never checked out: not billed
+
+    @property
+    def sends_usage(self) -> bool:
+        """False for the offline ledger: the usage ledger is the bill, nothing is sent."""
+        return not isinstance(self.gateway, OfflineLedger)
+
     def send_usage(self, batch: FeedBatch) -> UsageReport:
-        return self.gateway.send_usage(self.charges_of(batch))
+        """Send the metered usage of one fed batch to the provider, once: each charge's outcome
+        is saved as a ``UsageDelivery`` (acknowledged, rejected, or failed for the reconciler);
+        charges acknowledged or rejected before are not sent again. The Metering feed calls this
+        after each batch (``Metering.on_fed``)."""
+        if not self.sends_usage:
+            return UsageReport()
+        return self._deliver([(batch.number, c) for c in self.charges_of(batch)])
+
+    def reconcile(self, *, chunk: int = 1000) -> "Reconciliation":
+        """Compare the usage ledger (every fed batch of paid subscriptions) with what the provider
+        acknowledged, and send again what is missing or failed — with the same identifiers, so
+        the provider dedupes anything that did arrive. Rejected charges are reported, not re-sent."""
+        report = Reconciliation(gateway=self.gateway.name)
+        if not self.sends_usage:
+            return report
+        customers: dict[str, str | None] = {}
+        pending: list[tuple[int, UsageCharge]] = []
+        known: dict[str, UsageDelivery | None] = {}
+        for batch in self.metering.ledger.fed_batches():
+            for charge in self.charges_of(batch, customers):
+                report.charges += 1
+                report.rows += charge.rows
+                delivery = self._delivery(charge.identifier)
+                if delivery is None:
+                    report.missing += 1
+                else:
+                    report.sent += 1
+                    if delivery.outcome == "acknowledged":
+                        report.acknowledged += 1
+                        continue
+                    if delivery.outcome == "rejected":
+                        report.rejected[charge.identifier] = delivery.reason
+                        continue
+                    charge = replace(charge, at=datetime.fromtimestamp(delivery.at, timezone.utc))
+                known[charge.identifier] = delivery
+                pending.append((batch.number, charge))
+        for start in range(0, len(pending), chunk):
+            done = self._deliver(pending[start:start + chunk], known)
+            report.resent.extend(done.acknowledged)
+            report.rejected.update(done.rejected)
+            report.failed.update(done.failed)
+        return report
+
+    def _deliver(self, items: list[tuple[int, UsageCharge]],
+                 known: Mapping[str, "UsageDelivery | None"] | None = None) -> UsageReport:
+        report = UsageReport()
+        to_send: list[tuple[int, UsageCharge, UsageDelivery | None]] = []
+        for number, charge in items:
+            delivery = known[charge.identifier] if known is not None and charge.identifier in known \
+                else self._delivery(charge.identifier)
+            if delivery is not None and delivery.outcome == "acknowledged":
+                report.acknowledged.append(charge.identifier)
+            elif delivery is not None and delivery.outcome == "rejected":
+                report.rejected[charge.identifier] = delivery.reason
+            else:
+                to_send.append((number, charge, delivery))
+        if not to_send:
+            return report
+        answer = self.gateway.send_usage([c for _, c, _ in to_send])
+        acknowledged = set(answer.acknowledged)
+        changed: list[UsageDelivery] = []
+        for number, charge, delivery in to_send:
+            key = charge.identifier
+            if key in acknowledged:
+                outcome, reason = "acknowledged", ""
+                report.acknowledged.append(key)
+            elif key in answer.rejected:
+                outcome, reason = "rejected", answer.rejected[key]
+                report.rejected[key] = reason
+            else:
+                outcome, reason = "failed", answer.failed.get(key) or "no answer"
+                report.failed[key] = reason
+            if delivery is None:
+                delivery = UsageDelivery.record(
+                    identifier=key, batch_number=number, subscription_id=charge.subscription_id,
+                    customer_id=charge.customer_id, period=charge.period, rows=charge.rows,
+                    at=charge.at.timestamp(), outcome=outcome, reason=reason)
+            else:
+                delivery.resent(outcome, reason)
+            if delivery.pending_events:
+                changed.append(delivery)
+        self._save_deliveries(changed)
+        if report.failed or report.rejected:
+            log.warning("usage to %s: %d acknowledged, %d failed (queued for the reconciler), "
+                        "%d rejected", self.gateway.name, len(report.acknowledged),
+                        len(report.failed), len(report.rejected))
+        return report
+
+    def _save_deliveries(self, deliveries: list["UsageDelivery"]) -> None:
+        try:
+            self.marketplace.save(*deliveries)
+        except IntegrityError:  # another sender recorded some of them first: keep the rest
+            for delivery in deliveries:
+                try:
+                    self.marketplace.save(delivery)
+                except IntegrityError:
+                    pass  # theirs stands; the provider deduped on the identifier
+
+    def _delivery(self, identifier: str) -> "UsageDelivery | None":
+        return self.marketplace._find(UsageDelivery, UsageDelivery.create_id(identifier))
 
     # ---- provider events (webhooks) ----------------------------------------------------
 
@@ -145,16 +298,40 @@ class Billing:
         obj = (event.get("data") or {}).get("object") or {}
         subscription_id = _our_subscription_id(obj)
         subscription = self.marketplace.get_subscription(subscription_id) if subscription_id else None
-        outcome = "ignored: not one of our subscriptions" if subscription is None else \
-            self._apply(str(event["type"]), event_id, obj, event, subscription)
-        receipt = BillingEventReceipt.handle(event_id=event_id, event_type=str(event["type"]),
+        kind = str(event["type"])
+        watermark = None
+        if subscription is None:
+            outcome = "ignored: not one of our subscriptions"
+        elif kind.startswith("invoice."):
+            outcome, watermark = self._apply_invoice_event(kind, event_id, obj, event, subscription)
+        else:
+            outcome = self._apply(kind, event_id, obj, event, subscription)
+        receipt = BillingEventReceipt.handle(event_id=event_id, event_type=kind,
                                              subscription_id=subscription_id, outcome=outcome)
-        changed = [subscription] if subscription is not None and subscription.pending_events else []
+        changed: list[Any] = [a for a in (subscription, watermark) if a is not None and a.pending_events]
         try:
             self.marketplace.save(*changed, receipt)
         except IntegrityError:  # a concurrent delivery of the same event won
             return HandledEvent(event_id, "duplicate", subscription_id, duplicate=True)
         return HandledEvent(event_id, outcome, subscription_id)
+
+    def _apply_invoice_event(self, kind: str, event_id: str, obj: Mapping[str, Any],
+                             event: Mapping[str, Any], subscription: Subscription
+                             ) -> tuple[str, InvoiceWatermark]:
+        """Invoice events apply in the provider's order: one older than the last applied (an
+        ``invoice.paid`` delivered after a newer ``invoice.payment_failed``) changes nothing."""
+        at = int(event.get("created") or 0)
+        watermark = self.marketplace._find(InvoiceWatermark, InvoiceWatermark.create_id(str(subscription.id)))
+        if watermark is not None and not watermark.is_newer(at):
+            return (f"ignored: older than the last invoice event applied ({watermark.event_id})",
+                    watermark)
+        outcome = self._apply(kind, event_id, obj, event, subscription)
+        if watermark is None:
+            watermark = InvoiceWatermark.start(subscription_id=str(subscription.id), at=at,
+                                               event_id=event_id)
+        else:
+            watermark.advance(at, event_id)
+        return outcome, watermark
 
     def _apply(self, kind: str, event_id: str, obj: Mapping[str, Any], event: Mapping[str, Any],
                subscription: Subscription) -> str:

@@ -166,6 +166,8 @@ class QuotaLedger(Protocol):
 
     def mark_fed(self, batch_number: int) -> int: ...
 
+    def fed_batches(self, *, subjects_not_like: str = "anon:%") -> Iterator[FeedBatch]: ...
+
     def close(self) -> None: ...
 
 
@@ -452,6 +454,19 @@ def sorted_keys(ops: Sequence[Reservation | Settlement]) -> list[tuple[str, str]
     return sorted({op.key for op in ops})
 
 
+def batches_of(rows: Iterator[tuple[Any, ...]]) -> Iterator[FeedBatch]:
+    """``(feed_batch, *record columns)`` rows in batch order → one ``FeedBatch`` per batch."""
+    number, records = None, []
+    for row in rows:
+        if row[0] != number and records:
+            yield FeedBatch(number, records)  # type: ignore[arg-type]
+            records = []
+        number = row[0]
+        records.append(UsageRecord(*row[1:]))
+    if records:
+        yield FeedBatch(number, records)  # type: ignore[arg-type]
+
+
 def group_records(records: Sequence[UsageRecord]) -> Iterator[tuple[tuple[str, str], list[UsageRecord]]]:
     groups: dict[tuple[str, str], list[UsageRecord]] = {}
     for record in records:
@@ -460,4 +475,4 @@ def group_records(records: Sequence[UsageRecord]) -> Iterator[tuple[tuple[str, s
 
 
 __all__ = ["BatchingLedger", "CounterState", "FeedBatch", "Grant", "GroupCommitter", "QuotaLedger",
-           "Reservation", "Settlement", "UsageRecord", "decide", "make_grant"]
+           "Reservation", "Settlement", "UsageRecord", "batches_of", "decide", "make_grant"]

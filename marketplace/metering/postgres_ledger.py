@@ -27,6 +27,7 @@ from marketplace.metering.ledger import (
     FeedBatch,
     Reservation,
     Settlement,
+    batches_of,
     UsageRecord,
     day_text,
     decide,
@@ -287,6 +288,15 @@ class PostgresQuotaLedger(BatchingLedger):
             "(subject, period) IN (SELECT * FROM unnest(%s::text[], %s::text[]))",
             ([k[0] for k in keys], [k[1] for k in keys]))}
         return FeedBatch(number, records, quotas)
+
+    def fed_batches(self, *, subjects_not_like: str = "anon:%") -> Iterator[FeedBatch]:
+        """Every fed batch (records of subjects not matching the pattern), in batch order: what
+        the billing reconciler compares with what the provider acknowledged."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(f"SELECT feed_batch, {_RECORD_COLUMNS} FROM metering_records "
+                                "WHERE fed AND subject NOT LIKE %s ORDER BY feed_batch, id",
+                                (subjects_not_like,)).fetchall()
+        return batches_of(iter(rows))
 
     def mark_fed(self, batch_number: int) -> int:
         """Mark a batch fed and add it to the daily read model, exactly once."""

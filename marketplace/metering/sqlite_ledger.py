@@ -20,6 +20,7 @@ from marketplace.metering.ledger import (
     FeedBatch,
     Reservation,
     Settlement,
+    batches_of,
     UsageRecord,
     day_text,
     decide,
@@ -275,6 +276,15 @@ class SQLiteQuotaLedger(BatchingLedger):
                                "AND period = ?", key).fetchone()
             quotas[key] = (row[0], row[1]) if row else (None, None)
         return FeedBatch(number, records, quotas)
+
+    def fed_batches(self, *, subjects_not_like: str = "anon:%") -> Iterator[FeedBatch]:
+        """Every fed batch (records of subjects not matching the pattern), in batch order: what
+        the billing reconciler compares with what the provider acknowledged."""
+        with self._transaction() as conn:
+            rows = conn.execute(f"SELECT feed_batch, {_RECORD_COLUMNS} FROM metering_records "
+                                "WHERE fed = 1 AND subject NOT LIKE ? ORDER BY feed_batch, id",
+                                (subjects_not_like,)).fetchall()
+        return batches_of(iter(rows))
 
     def mark_fed(self, batch_number: int) -> int:
         """Mark a batch fed and add it to the daily read model, exactly once."""

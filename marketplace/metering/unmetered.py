@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -30,6 +31,9 @@ class UnmeteredLedger:
 
     def daily_usage(self, *, from_day: date | str, to_day: date | str, **_: Any) -> list[dict[str, Any]]:
         return []
+
+    def fed_batches(self, **_: Any) -> Iterator[Any]:
+        return iter(())
 
     def close(self) -> None:
         """Nothing to close."""

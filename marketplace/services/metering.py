@@ -4,7 +4,8 @@ The access path reserves in the ledger (exact, durable before serving); this app
 the ledger's outbox into events, group-committed: one feed claims up to ``limit`` records as a
 fixed batch, records ONE ``Recorded`` event per (subscription, period) meter with the batch id
 ``"<first record id>-<last record id>"``, saves every touched meter in ONE ``save()``, then marks
-the batch fed (and adds it to the daily read model) in one ledger transaction.
+the batch fed (and adds it to the daily read model) in one ledger transaction. Then the
+``on_fed`` listeners see the batch (billing sends the usage of paid subscriptions to the provider).
 
 A crash anywhere re-runs the same claimed batch with the same batch ids: the meter's dedupe
 window drops what was already saved — at-least-once feeding + dedupe = exactly-once usage.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
+from typing import Any, Callable
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
@@ -47,6 +48,8 @@ class Metering(Application):
         self.ledger = ledger
         self.grace_seconds = grace_seconds
         self.meter_anonymous = meter_anonymous
+        #: called with each batch once it is fed (outside the feed lock); billing sends usage here
+        self.on_fed: list[Callable[[FeedBatch], Any]] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -66,7 +69,12 @@ class Metering(Application):
                 return 0
             self.record_batch(batch)
             self.ledger.mark_fed(batch.number)
-            return len(batch.records)
+        for listener in self.on_fed:
+            try:
+                listener(batch)
+            except Exception:  # the batch is fed; a listener's reconciler picks it up later
+                log.exception("a listener of fed usage batch %s failed", batch.number)
+        return len(batch.records)
 
     def feed_all(self, limit: int = 5000, *, grace_seconds: float | None = None) -> int:
         """Feed until nothing is left; returns the records fed."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime, timedelta, timezone
 
-from marketplace.services.access import KeyUseRecorder
+from marketplace.services.key_use import KeyUseRecorder
 
 LATE_EVENING_UTC = datetime(2026, 3, 2, 15, 59, tzinfo=timezone.utc)  # 23:59 in Lu'an
 
