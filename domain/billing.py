@@ -64,3 +64,93 @@ def _ref(value: str, field: str) -> str:
     if not value or len(value) > 255:
         raise InvalidInputError(f"{field} is 1 to 255 characters", field=field)
     return value
+
+
+DELIVERY_OUTCOMES = ("acknowledged", "rejected", "failed")
+
+
+class UsageDelivery(Aggregate):
+    """One metered charge (one usage batch of one subscription in one period) sent to the
+    provider, and what became of it. Its id is natural in the charge identifier (our batch id), so
+    a second first-delivery of the same batch collides in the event store.
+
+    ``acknowledged`` is final; ``rejected`` is kept and reported (not re-sent blindly); ``failed``
+    is for the reconciler to send again with the same identifier.
+    """
+
+    @staticmethod
+    def create_id(identifier: str) -> UUID:
+        return natural_id("usage-delivery", str(identifier))
+
+    @classmethod
+    def record(cls, *, identifier: str, batch_number: int, subscription_id: str, customer_id: str,
+               period: str, rows: int, at: float, outcome: str, reason: str = "") -> "UsageDelivery":
+        """:param at: the meter event's timestamp (epoch seconds), kept for re-sends"""
+        return cls(identifier=_ref(identifier, "identifier"), batch_number=int(batch_number),
+                   subscription_id=_ref(subscription_id, "subscription_id"),
+                   customer_id=_ref(customer_id, "customer_id"), period=period, rows=int(rows),
+                   at=float(at), outcome=_outcome(outcome), reason=(reason or "")[:MAX_OUTCOME])
+
+    @event("Sent")
+    def __init__(self, identifier: str, batch_number: int, subscription_id: str, customer_id: str,
+                 period: str, rows: int, at: float, outcome: str, reason: str) -> None:
+        self.identifier = identifier
+        self.batch_number = batch_number
+        self.subscription_id = subscription_id
+        self.customer_id = customer_id
+        self.period = period
+        self.rows = rows
+        self.at = at
+        self.outcome = outcome
+        self.reason = reason
+        self.attempts = 1
+
+    def resent(self, outcome: str, reason: str = "") -> None:
+        """Another attempt (the reconciler's); nothing changes once acknowledged."""
+        if self.outcome == "acknowledged":
+            return
+        self._resent(outcome=_outcome(outcome), reason=(reason or "")[:MAX_OUTCOME])
+
+    @event("Resent")
+    def _resent(self, outcome: str, reason: str) -> None:
+        self.outcome = outcome
+        self.reason = reason
+        self.attempts += 1
+
+
+class InvoiceWatermark(Aggregate):
+    """Per subscription, the provider time of the last invoice event applied: an older
+    ``invoice.paid`` arriving after a newer ``invoice.payment_failed`` must not reinstate."""
+
+    @staticmethod
+    def create_id(subscription_id: str) -> UUID:
+        return natural_id("invoice-watermark", str(subscription_id))
+
+    @classmethod
+    def start(cls, *, subscription_id: str, at: int, event_id: str) -> "InvoiceWatermark":
+        return cls(subscription_id=str(subscription_id), at=int(at), event_id=event_id)
+
+    @event("Started")
+    def __init__(self, subscription_id: str, at: int, event_id: str) -> None:
+        self.subscription_id = subscription_id
+        self.at = at
+        self.event_id = event_id
+
+    def is_newer(self, at: int) -> bool:
+        """Events of the same second are applied (the provider gives no finer order)."""
+        return int(at) >= self.at
+
+    def advance(self, at: int, event_id: str) -> None:
+        if int(at) >= self.at:
+            self._advanced(at=int(at), event_id=event_id)
+
+    @event("Advanced")
+    def _advanced(self, at: int, event_id: str) -> None:
+        self.at = at
+        self.event_id = event_id
+
+
+def _outcome(value: str) -> str:
+    if value not in DELIVERY_OUTCOMES:
+        raise InvalidInputError(f"outcome is one of {', '.join(DELIVERY_OUTCOMES)}", field="outcome")
+    return value

@@ -195,3 +195,20 @@ def test_the_quota_extension_tells_what_is_left(ledger: QuotaLedger) -> None:
     ext = reserve(ledger, 10, quota=100, rate=60).quota_extension()
     assert ext["rowsRemaining"] == 90 and ext["rateRemaining"] == 59
     assert ext["resetAt"] == "2026-12-01T00:00:00+08:00"
+
+
+def test_fed_batches_list_the_fed_records_per_batch_without_anonymous_callers(ledger) -> None:
+    now = datetime(2026, 11, 20, 8, 0, tzinfo=timezone.utc)
+    for subject in ("sub-a", "anon:10.0.0.1", "sub-b"):
+        ledger.reserve(subject, "2026-11", rows_wanted=5, rows_quota=None, calls_quota=None,
+                       rate_limit_per_minute=None, now=now, final=True)
+    first = ledger.claim_feed_batch(2, grace_seconds=0)
+    ledger.mark_fed(first.number)
+    ledger.reserve("sub-a", "2026-11", rows_wanted=7, rows_quota=None, calls_quota=None,
+                   rate_limit_per_minute=None, now=now, final=True)
+    unfed = ledger.claim_feed_batch(10, grace_seconds=0)
+    batches = list(ledger.fed_batches())
+    assert [(b.number, [r.subject for r in b.records]) for b in batches] == [(first.number, ["sub-a"])]
+    ledger.mark_fed(unfed.number)
+    assert [[(r.subject, r.rows) for r in b.records] for b in ledger.fed_batches()] == [
+        [("sub-a", 5)], [("sub-b", 5), ("sub-a", 7)]]
