@@ -21,6 +21,7 @@ Feature: Paying for a plan through Stripe
     Then the paid subscription is "active"
     When Stripe reports a failed payment 4 days after the invoice fell due
     Then the paid subscription is "suspended" because the payment failed
+    And the organisation is told its subscription was suspended
     When Stripe reports the invoice paid
     Then the paid subscription is "active"
 

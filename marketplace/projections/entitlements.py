@@ -125,6 +125,12 @@ class EntitlementsView(ABC):
         docs = self._select("application", org=organisation_id, extra=department_id)
         return sorted(docs, key=lambda d: d["submitted_at"], reverse=True)
 
+    def notifications_of(self, organisation_id: str, limit: int = 50) -> list[Doc]:
+        """What the organisation was told (subscriptions suspended, reinstated, revoked ...,
+        applications decided), newest first."""
+        docs = self._select("notification", org=organisation_id)
+        return sorted(docs, key=lambda d: d["at"], reverse=True)[:limit]
+
     def application(self, application_id: str) -> Doc | None:
         return self._get("application", application_id)
 

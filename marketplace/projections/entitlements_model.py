@@ -135,8 +135,12 @@ def _subscription(changes: Changes, name: str, e: Any, key: str, at: str) -> Non
                   "Revoked": "revoked", "Expired": "expired"}.get(name)
         if status is None:
             return
+        previous = doc["status"]
         doc["status"] = status
         doc["reason"] = getattr(e, "reason", None) if status in ("suspended", "revoked") else None
+        if status != previous and name in _SUBSCRIPTION_NOTICES:
+            _notify(changes, e, row.org, row.asset, at, _SUBSCRIPTION_NOTICES[name],
+                    subscription_id=key, reason=doc["reason"])
     doc["updated_at"] = at
     row.extra = doc["status"]
 
@@ -163,6 +167,8 @@ def _application(changes: Changes, name: str, e: Any, key: str, at: str) -> None
             doc["agreement"] = e.agreement
         else:
             doc["reasons"] = e.reasons
+        _notify(changes, e, row.org, row.asset, at, f"application_{name.lower()}",
+                application_id=key, reason="; ".join(doc["reasons"]) or None)
 
 
 def _api_key(changes: Changes, name: str, e: Any, key: str, at: str) -> None:
@@ -180,6 +186,20 @@ def _api_key(changes: Changes, name: str, e: Any, key: str, at: str) -> None:
         row.doc["revoked"] = True
     elif name == "Used":
         row.doc["last_used_day"] = e.day
+
+
+# What an organisation is told when its subscription changes (the bank's notifications).
+_SUBSCRIPTION_NOTICES = {"Activated": "subscription_activated", "Suspended": "subscription_suspended",
+                         "Reinstated": "subscription_reinstated", "Revoked": "subscription_revoked",
+                         "Expired": "subscription_expired"}
+
+
+def _notify(changes: Changes, e: Any, org: str | None, asset: str | None, at: str, kind: str,
+            **details: Any) -> None:
+    """A notification to the organisation, one per event (keyed by the event's identity)."""
+    key = f"{e.originator_id}:{e.originator_version}"
+    changes.put("notification", key, Row(org, asset, kind, {
+        "id": key, "organisation_id": org, "asset_id": asset, "kind": kind, "at": at, **details}))
 
 
 _HANDLERS = {"LicenceTemplate": _template, "Plan": _plan, "Organisation": _organisation,

@@ -13,7 +13,7 @@ from marketplace.projections.entitlements_model import Doc, Row
 from marketplace.projections.sqlite_files import SQLiteFile
 
 # Bump when the tables change: a file of another version is rebuilt from the log.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entitlement_docs (
     kind TEXT NOT NULL, id TEXT NOT NULL, org TEXT, asset TEXT, extra TEXT, doc BLOB NOT NULL,

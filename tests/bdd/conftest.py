@@ -901,6 +901,18 @@ def paid_status_because(world: dict, status: str) -> None:
     assert subscription.status == status and subscription.reason.startswith("payment failed")
 
 
+@then("the organisation is told its subscription was suspended")
+def told_suspended(world: dict) -> None:
+    """The suspension reaches the organisation's notifications (the entitlements read model)."""
+    state = _billing(world)
+    bank, paid = state["bank"], state["paid"]
+    bank.entitlements_follower.catch_up()
+    notices = bank.entitlements_view.notifications_of(paid.organisation_id)
+    assert [(n["kind"], n["subscription_id"]) for n in notices][:1] == [
+        ("subscription_suspended", paid.subscription_id)]
+    assert notices[0]["reason"].startswith("payment failed")
+
+
 @when(parsers.parse('Stripe delivers the subscription update "{updated}" before its creation "{created}"'))
 def out_of_order(world: dict, updated: str, created: str) -> None:
     _deliver(world, "customer.subscription.updated", _about(world, "subscription", status=updated))

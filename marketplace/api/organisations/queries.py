@@ -20,6 +20,10 @@ class OrganisationQueries(graphene.ObjectType):
     api_keys = graphene.List(graphene.NonNull(t.ApiKey), required=True,
                              organisation_id=graphene.ID(),
                              description="An organisation's API keys (members: their own).")
+    notifications = graphene.List(graphene.NonNull(t.Notification), required=True,
+                                  organisation_id=graphene.ID(),
+                                  description="What the bank told an organisation, newest first "
+                                              "(members: their own).")
 
     @staticmethod
     def resolve_my_organisations(root: Any, info: Any) -> list:
@@ -39,3 +43,9 @@ class OrganisationQueries(graphene.ObjectType):
         actor = require_signed_in(info)
         organisation = organisation_in_scope(info, actor, organisation_id)
         return info.context["entitlements_view"].api_keys_of(organisation) if organisation else []
+
+    @staticmethod
+    def resolve_notifications(root: Any, info: Any, organisation_id: str | None = None) -> list:
+        actor = require_signed_in(info)
+        organisation = organisation_in_scope(info, actor, organisation_id)
+        return info.context["entitlements_view"].notifications_of(organisation) if organisation else []

@@ -91,6 +91,29 @@ class ApiKey(graphene.ObjectType):
         return datetime.fromisoformat(parent["created_at"])
 
 
+NotificationKind = graphene.Enum("NotificationKind", [(k.upper(), k) for k in (
+    "subscription_activated", "subscription_suspended", "subscription_reinstated",
+    "subscription_revoked", "subscription_expired", "application_approved",
+    "application_rejected")])
+
+
+class Notification(graphene.ObjectType):
+    """Something the bank tells an organisation: a subscription suspended (unpaid), reinstated,
+    revoked (breach) or ended, an access application decided."""
+
+    id = graphene.ID(required=True)
+    kind = graphene.Field(NotificationKind, required=True)
+    at = graphene.DateTime(required=True)
+    asset_id = graphene.ID()
+    subscription_id = graphene.ID()
+    application_id = graphene.ID()
+    reason = graphene.String(description="The reason given (suspension, revocation, rejection).")
+
+    @staticmethod
+    def resolve_at(parent: dict, info: Any) -> datetime:
+        return datetime.fromisoformat(parent["at"])
+
+
 def account_dict(account: Any) -> dict:
     return {"id": str(account.id), "email": account.email, "name": account.name,
             "current_organisation_id": account.current_organisation_id}

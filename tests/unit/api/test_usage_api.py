@@ -241,8 +241,11 @@ def test_the_server_escalates_overdue_applications_by_itself() -> None:
         security_commitment="不对外提供", by=member)
     bank.start()
     try:
-        time.sleep(0.2)  # several ticks before the deadline: nothing happens
-        doc = bank.entitlements_view.application(str(application.id))
+        waited = time.monotonic() + 5
+        while bank.escalation.runs < 2 and time.monotonic() < waited:  # ticks before the deadline
+            time.sleep(0.02)
+        assert bank.escalation.runs >= 2
+        doc = bank.entitlements_view.application(str(application.id))  # ... changed nothing
         assert doc["status"] == "submitted" and not doc["escalated"]
         clock.now += timedelta(days=8)  # past five working days
         deadline = time.monotonic() + 5
