@@ -13,7 +13,7 @@ from domain.metadata import AssetMetadata
 from marketplace.api.auth import require_staff
 from marketplace.api.catalogue import types as t
 from marketplace.api.catalogue.errors import KNOWN, CatalogueError
-from marketplace.api.payload import as_user_error, plain
+from marketplace.api.payload import as_user_error, attempt, plain
 from marketplace.api.scalars import Upload
 
 
@@ -85,17 +85,13 @@ class UploadVersionPayload(graphene.ObjectType):
 
 
 def _asset_payload(info: Any, command: Callable[[], DomainAsset],
-                   metadata: dict | None = None) -> AssetPayload:
+                   metadata: dict | None = None) -> dict:
     if metadata is not None:
         try:  # checked here first so errors name their place inside the `metadata` argument
             AssetMetadata.parse(metadata)
         except DomainError as error:
-            return AssetPayload(asset=None, errors=[as_user_error(error, KNOWN, prefix="metadata")])
-    try:
-        asset = command()
-    except DomainError as error:
-        return AssetPayload(asset=None, errors=[as_user_error(error, KNOWN)])
-    return AssetPayload(asset=_entry(info, asset), errors=[])
+            return {"errors": [as_user_error(error, KNOWN, prefix="metadata")]}
+    return attempt(KNOWN, command, lambda asset: {"asset": _entry(info, asset)})
 
 
 def _entry(info: Any, asset: DomainAsset) -> dict | None:
@@ -113,7 +109,7 @@ class RegisterAsset(graphene.Mutation):
     Output = AssetPayload
 
     @staticmethod
-    def mutate(root: Any, info: Any, metadata: Any, department_id: str | None = None) -> AssetPayload:
+    def mutate(root: Any, info: Any, metadata: Any, department_id: str | None = None) -> dict:
         actor = require_staff(info)
         values = plain(metadata)
         return _asset_payload(info, lambda: info.context["catalogue"].register_asset(
@@ -130,7 +126,7 @@ class UpdateAssetMetadata(graphene.Mutation):
     Output = AssetPayload
 
     @staticmethod
-    def mutate(root: Any, info: Any, asset_id: str, metadata: Any) -> AssetPayload:
+    def mutate(root: Any, info: Any, asset_id: str, metadata: Any) -> dict:
         actor = require_staff(info)
         values = plain(metadata)
         return _asset_payload(info, lambda: info.context["catalogue"].update_asset_metadata(
@@ -186,7 +182,7 @@ class SubmitForReview(graphene.Mutation):
     Output = AssetPayload
 
     @staticmethod
-    def mutate(root: Any, info: Any, asset_id: str, version: int) -> AssetPayload:
+    def mutate(root: Any, info: Any, asset_id: str, version: int) -> dict:
         actor = require_staff(info)
         return _asset_payload(info, lambda: info.context["catalogue"].submit_for_review(
             asset_id, version, by=actor))
@@ -202,7 +198,7 @@ class ApproveAsset(graphene.Mutation):
     Output = AssetPayload
 
     @staticmethod
-    def mutate(root: Any, info: Any, asset_id: str, reason: str) -> AssetPayload:
+    def mutate(root: Any, info: Any, asset_id: str, reason: str) -> dict:
         actor = require_staff(info)
         return _asset_payload(info, lambda: info.context["catalogue"].approve(
             asset_id, reason=reason, by=actor))
@@ -218,7 +214,7 @@ class RejectAsset(graphene.Mutation):
     Output = AssetPayload
 
     @staticmethod
-    def mutate(root: Any, info: Any, asset_id: str, reasons: list[str]) -> AssetPayload:
+    def mutate(root: Any, info: Any, asset_id: str, reasons: list[str]) -> dict:
         actor = require_staff(info)
         return _asset_payload(info, lambda: info.context["catalogue"].reject(
             asset_id, reasons=reasons, by=actor))
@@ -234,7 +230,7 @@ class PublishAsset(graphene.Mutation):
     Output = AssetPayload
 
     @staticmethod
-    def mutate(root: Any, info: Any, asset_id: str, version: int) -> AssetPayload:
+    def mutate(root: Any, info: Any, asset_id: str, version: int) -> dict:
         actor = require_staff(info)
         return _asset_payload(info, lambda: info.context["catalogue"].publish(
             asset_id, version, by=actor))
@@ -250,7 +246,7 @@ class WithdrawAsset(graphene.Mutation):
     Output = AssetPayload
 
     @staticmethod
-    def mutate(root: Any, info: Any, asset_id: str, reason: str) -> AssetPayload:
+    def mutate(root: Any, info: Any, asset_id: str, reason: str) -> dict:
         actor = require_staff(info)
         return _asset_payload(info, lambda: info.context["catalogue"].withdraw(
             asset_id, reason=reason, by=actor))
