@@ -18,7 +18,8 @@ from psycopg_pool import ConnectionPool
 
 from marketplace.datastore.errors import QueryRejected, shorten
 from marketplace.datastore.importer import ImportPlan, check_table_name, duplicate_message
-from marketplace.datastore.query import Dialect, Filter, Page, PageQuery, convert_rows, make_page, physical
+from marketplace.datastore.query import Dialect, physical
+from marketplace.datastore.reads import TableReads
 from marketplace.datastore.schema import Column, ColumnType, ImportResult, ImportSpec
 
 BATCH = 10_000
@@ -48,8 +49,10 @@ class PostgresDialect(Dialect):
         return f"strpos({expr}, %s) > 0"
 
 
-class PostgresDatastore:
+class PostgresDatastore(TableReads):
     """``PostgresDatastore(conninfo, schema="datastore", pool_size=4)``; creates the schema if missing."""
+
+    _out = _OUT
 
     def __init__(self, conninfo: str, schema: str = "datastore", pool_size: int = 4) -> None:
         if not _SCHEMA.fullmatch(schema):
@@ -168,45 +171,6 @@ class PostgresDatastore:
             except psycopg.errors.UndefinedTable:
                 self._columns.pop(table, None)
                 raise QueryRejected(f'no table "{shorten(table)}"') from None
-
-    def query(self, table: str, *, filters: Sequence[Filter] = (), order_by: str | None = None,
-              descending: bool = False, after: str | None = None, limit: int = 100,
-              select: Sequence[str] | None = None) -> Page:
-        columns = self.columns(table)
-        q = PageQuery(columns, self._dialect)
-        sql, params, chosen, sort_index = q.page_sql(self._ident(table), filters=filters, order_by=order_by,
-                                                     descending=bool(descending), after=after, limit=limit,
-                                                     select=select)
-        rows = self._run(sql, params, table)
-        out = [_OUT.get(c.type) for c in columns]
-        return make_page(rows, q, chosen, sort_index, order_by, bool(descending), limit, out)
-
-    def scan(self, table: str, *, filters: Sequence[Filter] = (), select: Sequence[str] | None = None,
-             after_row: int = 0, limit: int = 5000) -> list[tuple]:
-        """One block of an export: tuples of the ``select`` columns (all when None) with the
-        row number ``_row`` last, in ``_row`` order after ``after_row`` (0: from the start)."""
-        columns = self.columns(table)
-        q = PageQuery(columns, self._dialect)
-        names = [c.name for c in columns] if select is None else select
-        sql, params, chosen = q.scan_sql(self._ident(table), filters=filters, select=names,
-                                         after_row=after_row, limit=limit)
-        return convert_rows(self._run(sql, params, table), chosen, [_OUT.get(c.type) for c in columns])
-
-    def row_after(self, table: str, *, filters: Sequence[Filter] = (), skip: int) -> int | None:
-        """The ``_row`` of the ``skip``-th row matching ``filters`` (None: fewer rows match);
-        ``scan(after_row=...)`` with it continues after the first ``skip`` rows."""
-        if skip <= 0:
-            return 0
-        q = PageQuery(self.columns(table), self._dialect)
-        sql, params = q.skip_sql(self._ident(table), filters=filters, skip=skip)
-        found = self._run(sql, params, table)
-        return found[0][0] if found else None
-
-    def count(self, table: str, filters: Sequence[Filter] = ()) -> int:
-        q = PageQuery(self.columns(table), self._dialect)
-        clauses, params = q.where(filters)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._run(f"SELECT COUNT(*) FROM {self._ident(table)}{where}", params, table)[0][0]
 
     def iter_rows(self, table: str, batch: int = 5000) -> Iterator[dict]:
         columns = self.columns(table)

@@ -15,7 +15,8 @@ from typing import Any, BinaryIO
 
 from marketplace.datastore.errors import QueryRejected, shorten
 from marketplace.datastore.importer import ImportPlan, check_table_name, duplicate_message
-from marketplace.datastore.query import Dialect, Filter, Page, PageQuery, convert_rows, make_page, physical
+from marketplace.datastore.query import Dialect, physical
+from marketplace.datastore.reads import TableReads
 from marketplace.datastore.schema import Column, ColumnType, ImportResult, ImportSpec
 
 BATCH = 10_000
@@ -44,8 +45,13 @@ def _ident(table: str) -> str:
     return f'"{check_table_name(table)}"'
 
 
-class SQLiteDatastore:
+class SQLiteDatastore(TableReads):
     """``SQLiteDatastore(path)``; ``":memory:"`` keeps one shared connection (for tests and demos)."""
+
+    _out = _OUT
+
+    def _ident(self, table: str) -> str:
+        return _ident(table)
 
     def __init__(self, path: str | Path) -> None:
         self._memory = str(path) == ":memory:"
@@ -198,45 +204,6 @@ class SQLiteDatastore:
                     self._columns.pop(table, None)
                     raise QueryRejected(f'no table "{shorten(table)}"') from None
                 raise
-
-    def query(self, table: str, *, filters: Sequence[Filter] = (), order_by: str | None = None,
-              descending: bool = False, after: str | None = None, limit: int = 100,
-              select: Sequence[str] | None = None) -> Page:
-        columns = self.columns(table)
-        q = PageQuery(columns, self._dialect)
-        sql, params, chosen, sort_index = q.page_sql(_ident(table), filters=filters, order_by=order_by,
-                                                     descending=bool(descending), after=after, limit=limit,
-                                                     select=select)
-        rows = self._run(sql, params, table)
-        out = [_OUT.get(c.type) for c in columns]
-        return make_page(rows, q, chosen, sort_index, order_by, bool(descending), limit, out)
-
-    def scan(self, table: str, *, filters: Sequence[Filter] = (), select: Sequence[str] | None = None,
-             after_row: int = 0, limit: int = 5000) -> list[tuple]:
-        """One block of an export: tuples of the ``select`` columns (all when None) with the
-        row number ``_row`` last, in ``_row`` order after ``after_row`` (0: from the start)."""
-        columns = self.columns(table)
-        q = PageQuery(columns, self._dialect)
-        names = [c.name for c in columns] if select is None else select
-        sql, params, chosen = q.scan_sql(_ident(table), filters=filters, select=names,
-                                         after_row=after_row, limit=limit)
-        return convert_rows(self._run(sql, params, table), chosen, [_OUT.get(c.type) for c in columns])
-
-    def row_after(self, table: str, *, filters: Sequence[Filter] = (), skip: int) -> int | None:
-        """The ``_row`` of the ``skip``-th row matching ``filters`` (None: fewer rows match);
-        ``scan(after_row=...)`` with it continues after the first ``skip`` rows."""
-        if skip <= 0:
-            return 0
-        q = PageQuery(self.columns(table), self._dialect)
-        sql, params = q.skip_sql(_ident(table), filters=filters, skip=skip)
-        found = self._run(sql, params, table)
-        return found[0][0] if found else None
-
-    def count(self, table: str, filters: Sequence[Filter] = ()) -> int:
-        q = PageQuery(self.columns(table), self._dialect)
-        clauses, params = q.where(filters)
-        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-        return self._run(f"SELECT COUNT(*) FROM {_ident(table)}{where}", params, table)[0][0]
 
     def iter_rows(self, table: str, batch: int = 5000) -> Iterator[dict]:
         columns = self.columns(table)
