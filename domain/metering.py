@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -33,7 +34,14 @@ _BATCH_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 def check_period(period: str) -> tuple[int, int]:
     """(year, month) of a ``YYYY-MM`` period; InvalidInputError otherwise."""
-    match = _PERIOD.match(period or "") if isinstance(period, str) else None
+    if not isinstance(period, str):
+        raise InvalidInputError(f"period {period!r} is not YYYY-MM", field="period")
+    return _year_month(period)
+
+
+@lru_cache(maxsize=256)  # asked on every metered request, of the same few months
+def _year_month(period: str) -> tuple[int, int]:
+    match = _PERIOD.match(period)
     if not match:
         raise InvalidInputError(f"period {period!r} is not YYYY-MM", field="period")
     return int(match.group(1)), int(match.group(2))
@@ -47,6 +55,7 @@ def period_of(moment: datetime) -> str:
     return f"{local.year:04d}-{local.month:02d}"
 
 
+@lru_cache(maxsize=256)
 def period_reset_at(period: str) -> datetime:
     """When the period's quotas reset: the first day of the next month, 00:00 China time."""
     year, month = check_period(period)

@@ -29,6 +29,13 @@ from marketplace.metering.ledger import (
     sorted_keys,
 )
 
+# Layout 1 (PRAGMA user_version). What a reservation writes is kept to two b-tree pages — the
+# counter row and the record appended at the end of a rowid table — because every page a commit
+# touches is one more WAL frame written: a plain rowid (no AUTOINCREMENT, whose sqlite_sequence
+# row is one more page; ids are never reused because records are never deleted) and no index on
+# the records. The feed finds unclaimed records from a low-water mark kept on its batch rows, and
+# a batch's records by their id range.
+LAYOUT = 1
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS metering_counters (
     subject TEXT NOT NULL, period TEXT NOT NULL,
@@ -37,15 +44,16 @@ CREATE TABLE IF NOT EXISTS metering_counters (
     win_calls INTEGER NOT NULL DEFAULT 0, rows_quota INTEGER, calls_quota INTEGER,
     PRIMARY KEY (subject, period)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS metering_records (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL, period TEXT NOT NULL,
+    id INTEGER PRIMARY KEY, subject TEXT NOT NULL, period TEXT NOT NULL,
     rows INTEGER NOT NULL, calls INTEGER NOT NULL, bytes INTEGER NOT NULL,
     at TEXT NOT NULL, day TEXT NOT NULL, written REAL NOT NULL,
     asset_id TEXT, department_id TEXT, organisation_id TEXT,
-    settled INTEGER NOT NULL DEFAULT 0, feed_batch INTEGER, fed INTEGER NOT NULL DEFAULT 0);
-CREATE INDEX IF NOT EXISTS metering_records_unclaimed ON metering_records (id) WHERE feed_batch IS NULL;
-CREATE INDEX IF NOT EXISTS metering_records_claimed ON metering_records (feed_batch)
-    WHERE feed_batch IS NOT NULL AND fed = 0;
-CREATE TABLE IF NOT EXISTS metering_feed_batches (number INTEGER PRIMARY KEY AUTOINCREMENT, at REAL);
+    settled INTEGER NOT NULL DEFAULT 0, feed_batch INTEGER);
+CREATE TABLE IF NOT EXISTS metering_feed_batches (
+    number INTEGER PRIMARY KEY AUTOINCREMENT, at REAL NOT NULL,
+    first_id INTEGER NOT NULL, last_id INTEGER NOT NULL,
+    low INTEGER NOT NULL, fed INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS metering_feed_batches_unfed ON metering_feed_batches (number) WHERE fed = 0;
 CREATE TABLE IF NOT EXISTS metering_daily (
     day TEXT NOT NULL, subject TEXT NOT NULL, organisation_id TEXT NOT NULL DEFAULT '',
     asset_id TEXT NOT NULL DEFAULT '', department_id TEXT NOT NULL DEFAULT '',
@@ -55,6 +63,27 @@ CREATE INDEX IF NOT EXISTS metering_daily_org ON metering_daily (organisation_id
 CREATE INDEX IF NOT EXISTS metering_daily_asset ON metering_daily (asset_id, day);
 CREATE INDEX IF NOT EXISTS metering_daily_department ON metering_daily (department_id, day);
 """
+
+# Layout 0 (the first release) to layout 1, in the same transaction as the new schema: the
+# records and batches are copied over (ids and batch numbers kept), the fed flag moves from each
+# record to its batch. ``low`` starts at 0: the first claim scans once from the beginning.
+_FROM_LAYOUT_0 = [
+    "ALTER TABLE metering_records RENAME TO metering_records_v0",
+    "ALTER TABLE metering_feed_batches RENAME TO metering_feed_batches_v0",
+    "DROP INDEX IF EXISTS metering_records_unclaimed",
+    "DROP INDEX IF EXISTS metering_records_claimed",
+    *[s for s in SCHEMA.split(";") if s.strip()],
+    "INSERT INTO metering_records (id, subject, period, rows, calls, bytes, at, day, written, "
+    "asset_id, department_id, organisation_id, settled, feed_batch) SELECT id, subject, period, "
+    "rows, calls, bytes, at, day, written, asset_id, department_id, organisation_id, settled, "
+    "feed_batch FROM metering_records_v0 ORDER BY id",
+    "INSERT INTO metering_feed_batches (number, at, first_id, last_id, low, fed) "
+    "SELECT b.number, coalesce(b.at, 0), min(r.id), max(r.id), 0, min(r.fed) "
+    "FROM metering_feed_batches_v0 b JOIN metering_records_v0 r ON r.feed_batch = b.number "
+    "GROUP BY b.number",
+    "DROP TABLE metering_records_v0",
+    "DROP TABLE metering_feed_batches_v0",
+]
 
 _RECORD_COLUMNS = "id, subject, period, rows, calls, bytes, day, asset_id, department_id, organisation_id"
 
@@ -84,8 +113,24 @@ class SQLiteQuotaLedger(BatchingLedger):
         self._counters: dict[tuple[str, str], CounterState] = {}
         self._data_version: int | None = None
         if create_tables:
-            with self._write_lock:
-                self._write.executescript(SCHEMA)
+            try:
+                self._create_tables()
+            except BaseException:
+                self.close()
+                raise
+
+    def _create_tables(self) -> None:
+        with self._transaction() as conn:
+            layout = conn.execute("PRAGMA user_version").fetchone()[0]
+            if layout > LAYOUT:
+                raise RuntimeError(f"{self.path} has ledger layout {layout}; this version knows "
+                                   f"up to {LAYOUT}: upgrade the data bank")
+            old = layout == 0 and conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE name = 'metering_records'").fetchone()
+            for statement in _FROM_LAYOUT_0 if old else [s for s in SCHEMA.split(";") if s.strip()]:
+                conn.execute(statement)
+            if layout != LAYOUT:
+                conn.execute(f"PRAGMA user_version = {LAYOUT}")
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
@@ -126,14 +171,18 @@ class SQLiteQuotaLedger(BatchingLedger):
         with self._transaction() as conn:
             states: dict[tuple[str, str], CounterState] = {}
             cached = self._cached_counters(conn)
+            new: set[tuple[str, str]] = set()
             for key in sorted_keys(ops):
                 state = cached.get(key)
                 if state is None:
                     row = conn.execute("SELECT rows, calls, bytes, win_minute, win_calls, rows_quota, "
                                        "calls_quota FROM metering_counters WHERE subject = ? AND period = ?",
                                        key).fetchone()
-                    state = CounterState(*row) if row else CounterState(changed=True)
-                state.changed = state.changed or key not in cached
+                    if row is None:
+                        state = CounterState()
+                        new.add(key)
+                    else:
+                        state = CounterState(*row)
                 states[key] = state
             for op in ops:
                 state = states[op.key]
@@ -141,27 +190,29 @@ class SQLiteQuotaLedger(BatchingLedger):
                     granted, refusal = decide(state, op)
                     record_id = None
                     if refusal is None:
-                        cur = conn.execute(
+                        record_id = conn.execute(
                             "INSERT INTO metering_records (subject, period, rows, calls, bytes, at, day, "
                             "written, asset_id, department_id, organisation_id, settled) "
                             "VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (op.subject, op.period, granted, op.bytes_estimate, op.now.isoformat(),
                              op.day, written, op.asset_id, op.department_id, op.organisation_id,
-                             int(op.final)))
-                        record_id = cur.lastrowid
+                             int(op.final))).lastrowid
                     results.append(make_grant(state, op, granted, refusal, record_id))
                 else:
                     results.append(self._settle_one(conn, state, op))
-            conn.executemany(
-                "INSERT INTO metering_counters (subject, period, rows, calls, bytes, win_minute, "
-                "win_calls, rows_quota, calls_quota) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (subject, period) DO UPDATE SET rows = excluded.rows, "
-                "calls = excluded.calls, bytes = excluded.bytes, win_minute = excluded.win_minute, "
-                "win_calls = excluded.win_calls, rows_quota = excluded.rows_quota, "
-                "calls_quota = excluded.calls_quota",
-                [(k[0], k[1], s.rows, s.calls, s.bytes, s.win_minute, s.win_calls, s.rows_quota,
-                  s.calls_quota) for k, s in states.items() if s.changed])
-            for state in states.values():
+            for key, state in states.items():
+                if key in new:
+                    conn.execute("INSERT INTO metering_counters (subject, period, rows, calls, bytes, "
+                                 "win_minute, win_calls, rows_quota, calls_quota) "
+                                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 (*key, state.rows, state.calls, state.bytes, state.win_minute,
+                                  state.win_calls, state.rows_quota, state.calls_quota))
+                elif state.changed:
+                    conn.execute("UPDATE metering_counters SET rows = ?, calls = ?, bytes = ?, "
+                                 "win_minute = ?, win_calls = ?, rows_quota = ?, calls_quota = ? "
+                                 "WHERE subject = ? AND period = ?",
+                                 (state.rows, state.calls, state.bytes, state.win_minute,
+                                  state.win_calls, state.rows_quota, state.calls_quota, *key))
                 state.changed = False
             cached.update(states)
         return results
@@ -247,29 +298,39 @@ class SQLiteQuotaLedger(BatchingLedger):
 
     def pending_feed_batch(self) -> FeedBatch | None:
         with self._transaction() as conn:
-            row = conn.execute("SELECT min(feed_batch) FROM metering_records "
-                               "WHERE feed_batch IS NOT NULL AND fed = 0").fetchone()
-            if row[0] is None:
-                return None
-            return self._load_batch(conn, row[0])
+            row = conn.execute("SELECT number, first_id, last_id FROM metering_feed_batches "
+                               "WHERE fed = 0 ORDER BY number LIMIT 1").fetchone()
+            return None if row is None else self._load_batch(conn, *row)
 
     def claim_feed_batch(self, limit: int, *, grace_seconds: float) -> FeedBatch | None:
+        cut = time.time() - grace_seconds
+        claimable = "feed_batch IS NULL AND (settled = 1 OR written < ?)"
         with self._transaction() as conn:
-            ids = [r[0] for r in conn.execute(
-                "SELECT id FROM metering_records WHERE feed_batch IS NULL AND (settled = 1 OR written < ?) "
-                "ORDER BY id LIMIT ?", (time.time() - grace_seconds, limit))]
+            # Every record below the newest batch's low-water mark is claimed already.
+            low = conn.execute("SELECT low FROM metering_feed_batches ORDER BY number DESC LIMIT 1"
+                               ).fetchone()
+            low = low[0] if low else 0
+            ids = conn.execute(f"SELECT id FROM metering_records WHERE id >= ? AND {claimable} "
+                               "ORDER BY id LIMIT ?", (low, cut, limit)).fetchall()
             if not ids:
                 return None
-            number = conn.execute("INSERT INTO metering_feed_batches (at) VALUES (?)",
-                                  (time.time(),)).lastrowid
-            conn.executemany("UPDATE metering_records SET feed_batch = ? WHERE id = ?",
-                             [(number, i) for i in ids])
-            return self._load_batch(conn, number)
+            first, last = ids[0][0], ids[-1][0]
+            number = conn.execute("INSERT INTO metering_feed_batches (at, first_id, last_id, low) "
+                                  "VALUES (?, ?, ?, ?)", (time.time(), first, last, low)).lastrowid
+            # The same condition over [first, last], under the same write lock: exactly ``ids``.
+            conn.execute(f"UPDATE metering_records SET feed_batch = ? WHERE id BETWEEN ? AND ? "
+                         f"AND {claimable}", (number, first, last, cut))
+            unclaimed = conn.execute("SELECT id FROM metering_records WHERE id >= ? AND "
+                                     "feed_batch IS NULL ORDER BY id LIMIT 1", (low,)).fetchone()
+            conn.execute("UPDATE metering_feed_batches SET low = ? WHERE number = ?",
+                         (unclaimed[0] if unclaimed else last + 1, number))
+            return self._load_batch(conn, number, first, last)
 
     @staticmethod
-    def _load_batch(conn: sqlite3.Connection, number: int) -> FeedBatch:
+    def _load_batch(conn: sqlite3.Connection, number: int, first: int, last: int) -> FeedBatch:
         records = [UsageRecord(*r) for r in conn.execute(
-            f"SELECT {_RECORD_COLUMNS} FROM metering_records WHERE feed_batch = ? ORDER BY id", (number,))]
+            f"SELECT {_RECORD_COLUMNS} FROM metering_records WHERE id BETWEEN ? AND ? "
+            "AND feed_batch = ? ORDER BY id", (first, last, number))]
         quotas = {}
         for key in {(r.subject, r.period) for r in records}:
             row = conn.execute("SELECT rows_quota, calls_quota FROM metering_counters WHERE subject = ? "
@@ -281,26 +342,31 @@ class SQLiteQuotaLedger(BatchingLedger):
         """Every fed batch (records of subjects not matching the pattern), in batch order: what
         the billing reconciler compares with what the provider acknowledged."""
         with self._transaction() as conn:
-            rows = conn.execute(f"SELECT feed_batch, {_RECORD_COLUMNS} FROM metering_records "
-                                "WHERE fed = 1 AND subject NOT LIKE ? ORDER BY feed_batch, id",
-                                (subjects_not_like,)).fetchall()
+            rows = conn.execute(
+                f"SELECT r.feed_batch, {', '.join('r.' + c for c in _RECORD_COLUMNS.split(', '))} "
+                "FROM metering_feed_batches b JOIN metering_records r ON r.id BETWEEN b.first_id "
+                "AND b.last_id AND r.feed_batch = b.number WHERE b.fed = 1 AND r.subject NOT LIKE ? "
+                "ORDER BY r.feed_batch, r.id", (subjects_not_like,)).fetchall()
         return batches_of(iter(rows))
 
     def mark_fed(self, batch_number: int) -> int:
         """Mark a batch fed and add it to the daily read model, exactly once."""
         with self._transaction() as conn:
+            batch = conn.execute("SELECT first_id, last_id FROM metering_feed_batches "
+                                 "WHERE number = ? AND fed = 0", (batch_number,)).fetchone()
+            if batch is None:
+                return 0
             rows = conn.execute(
                 "SELECT day, subject, coalesce(organisation_id, ''), coalesce(asset_id, ''), "
                 "coalesce(department_id, ''), sum(rows), sum(calls), sum(bytes), count(*) "
-                "FROM metering_records WHERE feed_batch = ? AND fed = 0 "
-                "GROUP BY 1, 2, 3, 4, 5", (batch_number,)).fetchall()
+                "FROM metering_records WHERE id BETWEEN ? AND ? AND feed_batch = ? "
+                "GROUP BY 1, 2, 3, 4, 5", (*batch, batch_number)).fetchall()
             conn.executemany(
                 "INSERT INTO metering_daily (day, subject, organisation_id, asset_id, department_id, "
                 "rows, calls, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET "
                 "rows = rows + excluded.rows, calls = calls + excluded.calls, "
                 "bytes = bytes + excluded.bytes", [r[:8] for r in rows])
-            conn.execute("UPDATE metering_records SET fed = 1 WHERE feed_batch = ? AND fed = 0",
-                         (batch_number,))
+            conn.execute("UPDATE metering_feed_batches SET fed = 1 WHERE number = ?", (batch_number,))
             return sum(r[8] for r in rows)
 
 

@@ -125,6 +125,11 @@ def test_an_unsettled_record_waits_for_the_grace_but_a_final_one_does_not(ledger
     reserve(ledger, 7, final=True)
     batch = ledger.claim_feed_batch(100, grace_seconds=3600)
     assert batch is not None and [r.rows for r in batch.records] == [7]
+    reserve(ledger, 9, final=True)
+    assert [r.rows for r in ledger.claim_feed_batch(100, grace_seconds=3600).records] == [9]
+    # the record left waiting below the claimed ones is not forgotten once its grace is over
+    assert [r.rows for r in ledger.claim_feed_batch(100, grace_seconds=0).records] == [5]
+    assert ledger.claim_feed_batch(100, grace_seconds=0) is None
 
 
 def test_a_record_taken_by_the_feed_keeps_its_reserved_rows_on_settle(ledger: QuotaLedger) -> None:
