@@ -17,7 +17,9 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+import orjson
 import psycopg
+from psycopg import ClientCursor
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
@@ -87,8 +89,10 @@ class PostgresQuotaLedger(BatchingLedger):
         self.conninfo = conninfo
         self.schema = schema
         self._options = {"options": f"-c search_path={schema}"}
+        # autocommit: a batch says BEGIN itself, in its first message (psycopg would send it
+        # alone, one more round trip); the feed's methods open transactions with transaction().
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
-                                   kwargs=self._options)
+                                   kwargs={**self._options, "autocommit": True})
         self._known: set[tuple[str, str]] = set()  # counter rows known to exist
         self._feed_thread_lock = threading.Lock()
         self._lock_conn: psycopg.Connection | None = None
@@ -124,55 +128,68 @@ class PostgresQuotaLedger(BatchingLedger):
         new_keys = [k for k in keys if k not in self._known]
         settles = [op for op in ops if isinstance(op, Settlement)]
         n_reserves = len(ops) - len(settles)
-        try:
-            with conn.pipeline():
-                if new_keys:
-                    conn.execute("INSERT INTO metering_counters (subject, period) "
-                                 "SELECT s, p FROM unnest(%s::text[], %s::text[]) AS k(s, p) "
-                                 "ORDER BY s, p ON CONFLICT DO NOTHING",
-                                 ([k[0] for k in new_keys], [k[1] for k in new_keys]))
-                locked = conn.execute(
-                    "SELECT subject, period, rows, calls, bytes, win_minute, win_calls, rows_quota, "
+        # Two messages, each several statements bound client-side (the values are one JSON text
+        # each): lock and read, then write and commit. Every round trip costs more system calls
+        # than the statements cost PostgreSQL.
+        read = ["BEGIN"]
+        params: list[Any] = []
+        if new_keys:
+            read.append("INSERT INTO metering_counters (subject, period) SELECT subject, period "
+                        f"FROM {_KEYS} ORDER BY subject, period ON CONFLICT DO NOTHING")
+            params.append(_json(new_keys, _KEY_NAMES))
+        read.append("SELECT subject, period, rows, calls, bytes, win_minute, win_calls, rows_quota, "
                     "calls_quota FROM metering_counters WHERE (subject, period) IN "
-                    "(SELECT * FROM unnest(%s::text[], %s::text[])) ORDER BY subject, period FOR UPDATE",
-                    ([k[0] for k in keys], [k[1] for k in keys]))
-                open_records = conn.execute(
-                    "SELECT id, rows, bytes FROM metering_records WHERE id = ANY(%s::bigint[]) "
-                    "AND feed_batch IS NULL AND NOT settled FOR UPDATE",
-                    ([op.record_id for op in settles],)) if settles else None
-                ids_cur = conn.execute("SELECT nextval('metering_record_ids') FROM "
-                                       "generate_series(1, %s)", (n_reserves,)) if n_reserves else None
-                states = {(r[0], r[1]): CounterState(*r[2:]) for r in locked.fetchall()}
-                recorded = {r[0]: (r[1], r[2]) for r in open_records.fetchall()} if open_records else {}
-                ids = [r[0] for r in ids_cur.fetchall()] if ids_cur else []
-                results, inserts, settled = self._decide(ops, states, recorded, ids)
-                changed = [(k, s) for k, s in states.items() if s.changed]
-                if changed:
-                    conn.execute(
-                        "UPDATE metering_counters c SET rows = v.rows, calls = v.calls, bytes = v.bytes, "
-                        "win_minute = v.win_minute, win_calls = v.win_calls, rows_quota = v.rows_quota, "
-                        "calls_quota = v.calls_quota FROM unnest(%s::text[], %s::text[], %s::bigint[], "
-                        "%s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], "
-                        "%s::bigint[]) AS v(subject, period, rows, calls, bytes, win_minute, win_calls, "
-                        "rows_quota, calls_quota) WHERE c.subject = v.subject AND c.period = v.period",
-                        _columns([(k[0], k[1], s.rows, s.calls, s.bytes, s.win_minute, s.win_calls,
-                                   s.rows_quota, s.calls_quota) for k, s in changed], 9))
-                if settled:
-                    conn.execute("UPDATE metering_records r SET rows = v.rows, bytes = v.bytes, "
-                                 "settled = true FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) "
-                                 "AS v(id, rows, bytes) WHERE r.id = v.id", _columns(settled, 3))
-                if inserts:
-                    conn.execute(
-                        "INSERT INTO metering_records (id, subject, period, rows, calls, bytes, at, day, "
-                        "asset_id, department_id, organisation_id, settled) SELECT * FROM "
-                        "unnest(%s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::int[], "
-                        "%s::bigint[], %s::timestamptz[], %s::text[], %s::text[], %s::text[], "
-                        "%s::text[], %s::bool[])", _columns(inserts, 12))
-                conn.commit()  # in the same pipeline: no extra round trip
+                    f"(SELECT subject, period FROM {_KEYS}) ORDER BY subject, period FOR UPDATE")
+        params.append(_json(keys, _KEY_NAMES))
+        if settles:
+            read.append("SELECT id, rows, bytes FROM metering_records WHERE id IN "
+                        "(SELECT value::bigint FROM json_array_elements_text(%s::json)) "
+                        "AND feed_batch IS NULL AND NOT settled FOR UPDATE")
+            params.append(orjson.dumps([op.record_id for op in settles]).decode())
+        if n_reserves:
+            read.append("SELECT nextval('metering_record_ids') FROM generate_series(1, %s)")
+            params.append(n_reserves)
+        cur = ClientCursor(conn)
+        try:
+            cur.execute("; ".join(read), params)
+            cur.nextset()  # BEGIN
+            if new_keys:
+                cur.nextset()
+            states = {(r[0], r[1]): CounterState(*r[2:]) for r in cur.fetchall()}
+            recorded: dict[int, tuple[int, int]] = {}
+            if settles:
+                cur.nextset()
+                recorded = {r[0]: (r[1], r[2]) for r in cur.fetchall()}
+            ids = []
+            if n_reserves:
+                cur.nextset()
+                ids = [r[0] for r in cur.fetchall()]
+            results, inserts, settled = self._decide(ops, states, recorded, ids)
+            write, params = [], []
+            changed = [(*k, s.rows, s.calls, s.bytes, s.win_minute, s.win_calls, s.rows_quota,
+                        s.calls_quota) for k, s in states.items() if s.changed]
+            if changed:
+                write.append("UPDATE metering_counters c SET rows = v.rows, calls = v.calls, "
+                             "bytes = v.bytes, win_minute = v.win_minute, win_calls = v.win_calls, "
+                             f"rows_quota = v.rows_quota, calls_quota = v.calls_quota FROM {_COUNTERS} "
+                             "WHERE c.subject = v.subject AND c.period = v.period")
+                params.append(_json(changed, _COUNTER_NAMES))
+            if settled:
+                write.append("UPDATE metering_records r SET rows = v.rows, bytes = v.bytes, "
+                             f"settled = true FROM {_SETTLED} WHERE r.id = v.id")
+                params.append(_json(settled, _SETTLED_NAMES))
+            if inserts:
+                write.append(f"INSERT INTO metering_records ({', '.join(_RECORD_NAMES)}) "
+                             f"SELECT * FROM {_RECORDS}")
+                params.append(_json(inserts, _RECORD_NAMES))
+            write.append("COMMIT")
+            cur.execute("; ".join(write), params)
         except BaseException:
             if not conn.broken:
-                conn.rollback()
+                conn.execute("ROLLBACK")
             raise
+        finally:
+            cur.close()
         self._known.update(keys)
         if len(self._known) > 100_000:
             self._known.clear()
@@ -316,8 +333,24 @@ class PostgresQuotaLedger(BatchingLedger):
             return int(row[0])
 
 
-def _columns(rows: list[tuple], width: int) -> list[list]:
-    """Row tuples to the column lists ``unnest`` takes."""
-    if not rows:
-        return [[] for _ in range(width)]
-    return [list(column) for column in zip(*rows, strict=True)]
+# A batch travels as one JSON text per statement, unpacked by json_to_recordset: psycopg adapts a
+# Python list element by element in Python (~200 µs for the 12 columns of 8 records), orjson
+# writes the whole batch in ~10 µs.
+_KEY_NAMES = ("subject", "period")
+_KEYS = "json_to_recordset(%s::json) AS k(subject text, period text)"
+_COUNTER_NAMES = ("subject", "period", "rows", "calls", "bytes", "win_minute", "win_calls",
+                  "rows_quota", "calls_quota")
+_COUNTERS = ("json_to_recordset(%s::json) AS v(subject text, period text, rows bigint, calls bigint, "
+             "bytes bigint, win_minute bigint, win_calls bigint, rows_quota bigint, calls_quota bigint)")
+_SETTLED_NAMES = ("id", "rows", "bytes")
+_SETTLED = "json_to_recordset(%s::json) AS v(id bigint, rows bigint, bytes bigint)"
+_RECORD_NAMES = ("id", "subject", "period", "rows", "calls", "bytes", "at", "day", "asset_id",
+                 "department_id", "organisation_id", "settled")
+_RECORDS = ("json_to_recordset(%s::json) AS v(id bigint, subject text, period text, rows bigint, "
+            "calls int, bytes bigint, at timestamptz, day text, asset_id text, department_id text, "
+            "organisation_id text, settled bool)")
+
+
+def _json(rows: list[tuple], names: tuple[str, ...]) -> str:
+    """Row tuples as the JSON array of objects ``json_to_recordset`` takes."""
+    return orjson.dumps([dict(zip(names, row)) for row in rows]).decode()
