@@ -35,3 +35,26 @@ def test_many_meters_are_fed_in_one_save_and_equal_the_ledger(postgres_url: str,
     finally:
         app.close()
         ledger.close()
+
+
+@pytest.mark.postgres
+def test_a_session_that_lost_the_prepared_statements_prepares_them_again(postgres_url: str,
+                                                                          postgres_schema: str) -> None:
+    """A new backend can reuse an old one's pid: the ledger then finds its statements missing,
+    prepares them again and the reservation goes through, counted once."""
+    from marketplace.metering import PostgresQuotaLedger
+
+    ledger = PostgresQuotaLedger(postgres_url, postgres_schema, group_commit=False, pool_size=1)
+    try:
+        def reserve():
+            return ledger.reserve("sub-a", "2026-11", rows_wanted=5, rows_quota=100, calls_quota=None,
+                                  rate_limit_per_minute=None, now=NOW, final=True)
+
+        assert reserve().rows_used == 5
+        with ledger.pool.connection() as one, ledger.pool.connection() as other:  # the whole pool
+            for conn in (one, other):
+                conn.execute("DEALLOCATE ALL")
+        assert reserve().rows_used == 10
+        assert ledger.usage("sub-a", "2026-11")["rows"] == 10
+    finally:
+        ledger.close()
