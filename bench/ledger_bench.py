@@ -5,11 +5,12 @@ the baseline) against the group committer. Subjects: ``spread`` (each thread its
 subscription) and ``hot`` (all threads on one subscription, the exactness worst case).
 Medians of 3 runs. Usage:
 
-    DATABANK_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test python bench/ledger_bench.py
+    DATABANK_BENCH_POSTGRES_URL=postgresql://postgres@127.0.0.1:5432/test python bench/ledger_bench.py [--threads 16]
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -72,16 +73,16 @@ def report(name: str, make_single, make_grouped) -> None:
     for hot in (False, True):
         single = median_of(make_single, hot)
         grouped = median_of(make_grouped, hot)
-        label = "hot (1 subject)" if hot else "spread (16 subjects)"
+        label = "hot (1 subject)" if hot else f"spread ({THREADS} subjects)"
         print(f"{name:10s} {label:22s} one txn/record {single:9,.0f}/s   group commit "
               f"{grouped:9,.0f}/s   ratio {grouped / single:5.1f}x", flush=True)
 
 
-def _process_worker(url: str, schema: str, hot: bool, seconds: float, out) -> None:
+def _process_worker(url: str, schema: str, hot: bool, seconds: float, threads: int, out) -> None:
     from marketplace.metering import PostgresQuotaLedger
 
-    global SECONDS
-    SECONDS = seconds
+    global SECONDS, THREADS
+    SECONDS, THREADS = seconds, threads
     ledger = PostgresQuotaLedger(url, schema, create_tables=False)
     try:
         out.put(run(ledger, hot))
@@ -95,7 +96,7 @@ def processes_rate(url: str, schema: str, hot: bool, n: int = 4) -> float:
 
     ctx = multiprocessing.get_context("spawn")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_process_worker, args=(url, schema, hot, SECONDS, out)) for _ in range(n)]
+    procs = [ctx.Process(target=_process_worker, args=(url, schema, hot, SECONDS, THREADS, out)) for _ in range(n)]
     for p in procs:
         p.start()
     rates = [out.get(timeout=120) for _ in procs]
@@ -105,6 +106,11 @@ def processes_rate(url: str, schema: str, hot: bool, n: int = 4) -> float:
 
 
 def main() -> None:
+    global THREADS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=THREADS,
+                        help="concurrent callers per process (the group committer's batches grow with them)")
+    THREADS = parser.parse_args().threads
     print(f"{THREADS} threads, {SECONDS:.0f} s per run, median of {RUNS} runs")
     url = os.environ.get("DATABANK_BENCH_POSTGRES_URL") or os.environ.get("DATABANK_TEST_POSTGRES_URL")
     if url:
@@ -123,7 +129,7 @@ def main() -> None:
                    lambda: PostgresQuotaLedger(url, schema, create_tables=False))
             for hot in (False, True):
                 rate = statistics.median(processes_rate(url, schema, hot) for _ in range(RUNS))
-                label = "hot (1 subject)" if hot else "spread (16/process)"
+                label = "hot (1 subject)" if hot else f"spread ({THREADS}/process)"
                 print(f"PostgreSQL {label:22s} 4 processes x {THREADS} threads, group commit "
                       f"{rate:9,.0f}/s", flush=True)
         finally:
