@@ -3,8 +3,8 @@ processes and machines, because each batch locks its (subject, period) counter r
 (``SELECT ... FOR UPDATE``, always in key order, so batches of different processes never
 deadlock) and decides on what it locked.
 
-A batch is two network round trips whatever its size (psycopg pipeline mode): lock and read, then
-write counters, settlements and usage records and commit.
+A batch is two network round trips whatever its size, each one message of prepared statements:
+lock and read, then write counters, settlements and usage records and commit.
 """
 
 from __future__ import annotations
