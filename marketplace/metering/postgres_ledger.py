@@ -31,11 +31,14 @@ from marketplace.metering.ledger import (
     Settlement,
     batches_of,
     UsageRecord,
-    day_text,
+    daily_row,
+    daily_usage_query,
     decide,
     make_grant,
     settle_state,
     sorted_keys,
+    usage_query,
+    usage_report,
 )
 
 log = logging.getLogger(__name__)
@@ -227,32 +230,20 @@ class PostgresQuotaLedger(BatchingLedger):
     def usage(self, subject: str, period: str) -> dict[str, Any]:
         """Live counters of one subject in one period (rows, calls, bytes)."""
         with self.pool.connection() as conn:
-            row = conn.execute("SELECT rows, calls, bytes, rows_quota, calls_quota FROM "
-                               "metering_counters WHERE subject = %s AND period = %s",
-                               (subject, period)).fetchone()
-        rows, calls, bytes_, rows_quota, calls_quota = row or (0, 0, 0, None, None)
-        return {"subject": subject, "period": period, "rows": rows, "calls": calls, "bytes": bytes_,
-                "rows_quota": rows_quota, "calls_quota": calls_quota}
+            row = conn.execute(usage_query("%s"), (subject, period)).fetchone()
+        return usage_report(subject, period, row)
 
     def daily_usage(self, *, from_day: date | str, to_day: date | str, subject: str | None = None,
                     organisation_id: str | None = None, asset_id: str | None = None,
                     department_id: str | None = None) -> list[dict[str, Any]]:
         """Fed usage per day, subject and asset, from ``from_day`` to ``to_day`` inclusive,
         filtered by any of the keys given."""
-        where, params = ["day >= %s", "day <= %s"], [day_text(from_day), day_text(to_day)]
-        for column, value in (("subject", subject), ("organisation_id", organisation_id),
-                              ("asset_id", asset_id), ("department_id", department_id)):
-            if value is not None:
-                where.append(f"{column} = %s")
-                params.append(value)
+        sql, params = daily_usage_query("%s", from_day=from_day, to_day=to_day, subject=subject,
+                                        organisation_id=organisation_id, asset_id=asset_id,
+                                        department_id=department_id)
         with self.pool.connection() as conn:
-            rows = conn.execute(
-                "SELECT day, subject, organisation_id, asset_id, department_id, rows, calls, bytes "
-                f"FROM metering_daily WHERE {' AND '.join(where)} ORDER BY day, subject, asset_id",
-                params).fetchall()
-        return [{"day": r[0], "subject": r[1], "organisation_id": r[2] or None,
-                 "asset_id": r[3] or None, "department_id": r[4] or None, "rows": r[5],
-                 "calls": r[6], "bytes": r[7]} for r in rows]
+            rows = conn.execute(sql, params).fetchall()
+        return [daily_row(r) for r in rows]
 
     # ---- the feed's side -------------------------------------------------------------------
 

@@ -22,11 +22,14 @@ from marketplace.metering.ledger import (
     Settlement,
     batches_of,
     UsageRecord,
-    day_text,
+    daily_row,
+    daily_usage_query,
     decide,
     make_grant,
     settle_state,
     sorted_keys,
+    usage_query,
+    usage_report,
 )
 
 # Layout 1 (PRAGMA user_version). What a reservation writes is kept to two b-tree pages — the
@@ -63,6 +66,7 @@ CREATE INDEX IF NOT EXISTS metering_daily_org ON metering_daily (organisation_id
 CREATE INDEX IF NOT EXISTS metering_daily_asset ON metering_daily (asset_id, day);
 CREATE INDEX IF NOT EXISTS metering_daily_department ON metering_daily (department_id, day);
 """
+_SCHEMA_STATEMENTS = [statement for statement in SCHEMA.split(";") if statement.strip()]
 
 # Layout 0 (the first release) to layout 1, in the same transaction as the new schema: the
 # records and batches are copied over (ids and batch numbers kept), the fed flag moves from each
@@ -72,7 +76,7 @@ _FROM_LAYOUT_0 = [
     "ALTER TABLE metering_feed_batches RENAME TO metering_feed_batches_v0",
     "DROP INDEX IF EXISTS metering_records_unclaimed",
     "DROP INDEX IF EXISTS metering_records_claimed",
-    *[s for s in SCHEMA.split(";") if s.strip()],
+    *_SCHEMA_STATEMENTS,
     "INSERT INTO metering_records (id, subject, period, rows, calls, bytes, at, day, written, "
     "asset_id, department_id, organisation_id, settled, feed_batch) SELECT id, subject, period, "
     "rows, calls, bytes, at, day, written, asset_id, department_id, organisation_id, settled, "
@@ -127,7 +131,7 @@ class SQLiteQuotaLedger(BatchingLedger):
                                    f"up to {LAYOUT}: upgrade the data bank")
             old = layout == 0 and conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE name = 'metering_records'").fetchone()
-            for statement in _FROM_LAYOUT_0 if old else [s for s in SCHEMA.split(";") if s.strip()]:
+            for statement in _FROM_LAYOUT_0 if old else _SCHEMA_STATEMENTS:
                 conn.execute(statement)
             if layout != LAYOUT:
                 conn.execute(f"PRAGMA user_version = {LAYOUT}")
@@ -245,30 +249,20 @@ class SQLiteQuotaLedger(BatchingLedger):
     def usage(self, subject: str, period: str) -> dict[str, Any]:
         """Live counters of one subject in one period (rows, calls, bytes)."""
         with self._read_lock:
-            row = self._read.execute("SELECT rows, calls, bytes, rows_quota, calls_quota FROM "
-                                     "metering_counters WHERE subject = ? AND period = ?",
-                                     (subject, period)).fetchone()
-        rows, calls, bytes_, rows_quota, calls_quota = row or (0, 0, 0, None, None)
-        return {"subject": subject, "period": period, "rows": rows, "calls": calls, "bytes": bytes_,
-                "rows_quota": rows_quota, "calls_quota": calls_quota}
+            row = self._read.execute(usage_query("?"), (subject, period)).fetchone()
+        return usage_report(subject, period, row)
 
     def daily_usage(self, *, from_day: date | str, to_day: date | str, subject: str | None = None,
                     organisation_id: str | None = None, asset_id: str | None = None,
                     department_id: str | None = None) -> list[dict[str, Any]]:
         """Fed usage per day, subject and asset, from ``from_day`` to ``to_day`` inclusive,
         filtered by any of the keys given."""
-        where, params = ["day >= ?", "day <= ?"], [day_text(from_day), day_text(to_day)]
-        for column, value in (("subject", subject), ("organisation_id", organisation_id),
-                              ("asset_id", asset_id), ("department_id", department_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
+        sql, params = daily_usage_query("?", from_day=from_day, to_day=to_day, subject=subject,
+                                        organisation_id=organisation_id, asset_id=asset_id,
+                                        department_id=department_id)
         with self._read_lock:
-            rows = self._read.execute(
-                "SELECT day, subject, organisation_id, asset_id, department_id, rows, calls, bytes "
-                f"FROM metering_daily WHERE {' AND '.join(where)} ORDER BY day, subject, asset_id",
-                params).fetchall()
-        return [_daily(r) for r in rows]
+            rows = self._read.execute(sql, params).fetchall()
+        return [daily_row(r) for r in rows]
 
     # ---- the feed's side -------------------------------------------------------------------
 
@@ -369,8 +363,3 @@ class SQLiteQuotaLedger(BatchingLedger):
             conn.execute("UPDATE metering_feed_batches SET fed = 1 WHERE number = ?", (batch_number,))
             return sum(r[8] for r in rows)
 
-
-def _daily(row: tuple[Any, ...]) -> dict[str, Any]:
-    day, subject, org, asset, department, rows, calls, bytes_ = row
-    return {"day": day, "subject": subject, "organisation_id": org or None, "asset_id": asset or None,
-            "department_id": department or None, "rows": rows, "calls": calls, "bytes": bytes_}
