@@ -1,6 +1,7 @@
 """The data access path over HTTP against Datasette, side by side, with the same load generator.
 
-    .venv/bin/python bench/access_bench.py [--runs 3] [--seconds 10] [--connections 16]
+    .venv/bin/python bench/access_bench.py [--runs 3] [--seconds 10] [--connections 16] [--threads 2]
+        [--workloads first filtered deep] [--baseline /path/to/earlier/checkout] [--no-unmetered]
 
 1. Seeds the Lu'an demo (100,000-row enterprise registry) into a temporary data directory, then
    adds an unlimited plan (masked tier), a subscription and an API key for the demo startup.
@@ -11,7 +12,13 @@
    API key (authentication, entitlement, quota reservation, masking and metering all on), and the
    same with metering and quota off (DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS=1).
 
+Workloads: ``first`` (the first page), ``filtered`` (所属区县 = 霍山县) and ``deep`` (the page after
+row 80,000, behind a cursor each server issued). ``--baseline`` runs an earlier checkout's server
+beside ours (its own virtualenv, seeded by its own code), so a change is measured against the
+code before it on the same machine in the same minutes.
+
 Targets (issue 3): ours ≥ 5× Datasette's throughput; metering off at most 15% faster than on.
+Issue 9: the column rule and opaque cursors cost at most 5% against the baseline.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 
@@ -57,11 +65,15 @@ def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 60) -> None
     raise SystemExit(f"{url} did not come up in {seconds} s")
 
 
-def seed(data_dir: Path) -> tuple[str, str]:
-    """The demo plus an unlimited masked plan, subscription and key; returns (asset id, key)."""
+def seed(data_dir: Path, *, root: Path = ROOT, for_datasette: bool = True) -> tuple[str, str]:
+    """The demo plus an unlimited masked plan, subscription and key; returns (asset id, key).
+
+    :param root: the checkout whose code seeds (this interpreter's virtualenv must hold it)
+    :param for_datasette: also copy the rows into Datasette's SQLite file
+    """
     env = {**os.environ, "DATABANK_DATA_DIR": str(data_dir)}
     subprocess.run([str(VENV_BIN / "databank"), "demo"], env=env, check=True, capture_output=True)
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(root))
     from domain.actors import Actor, Role
     from marketplace.bootstrap import build
     from marketplace.projections.catalogue_view import CatalogueQuery
@@ -87,8 +99,9 @@ def seed(data_dir: Path) -> tuple[str, str]:
                                    accepted_terms_version=template["current_version"], by=member)
         _, plaintext = bank.marketplace.create_api_key(str(organisation.id), name="bench",
                                                       scopes=["rows:read"], by=member)
-        table = bank.catalogue.get_asset(entry["id"]).get_version(entry["current_version"])["table"]
-        export_for_datasette(bank.datastore, table, OUT / "datasette" / "db.db")
+        if for_datasette:
+            table = bank.catalogue.get_asset(entry["id"]).get_version(entry["current_version"])["table"]
+            export_for_datasette(bank.datastore, table, OUT / "datasette" / "db.db")
         return entry["id"], plaintext
     finally:
         bank.close()
@@ -107,7 +120,7 @@ def export_for_datasette(datastore, table: str, path: Path) -> None:
     path.unlink(missing_ok=True)
     columns = [c.name for c in datastore.columns(table)]
     db = sqlite3.connect(path)
-    db.execute(f"CREATE TABLE enterprise ({', '.join(json.dumps(c) for c in columns)})")
+    db.execute(f"CREATE TABLE enterprise ({', '.join(json.dumps(c, ensure_ascii=False) for c in columns)})")
     batch = []
     for row in datastore.iter_rows(table):
         batch.append([row[c] for c in columns])
@@ -128,8 +141,8 @@ def datasette_bin() -> Path:
     return venv / "bin" / "datasette"
 
 
-def wrk(url: str, seconds: int, connections: int, script: Path | None = None) -> float:
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None, *, threads: int = 2) -> float:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         command += ["-s", str(script)]
     out = subprocess.run(command + [url], check=True, capture_output=True, text=True).stdout
@@ -139,63 +152,141 @@ def wrk(url: str, seconds: int, connections: int, script: Path | None = None) ->
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
+WORKLOADS = {
+    # name: (query, variables beyond the asset id) — the first page, a filtered page and a page
+    # deep in the table behind a cursor (the cursor is fetched from each server before the runs).
+    "first": ("query Rows($a: ID!) { rows(assetId: $a, first: 100) { rows pageInfo { endCursor } } }", {}),
+    "filtered": ("query Rows($a: ID!, $w: GenericScalar) { rows(assetId: $a, where: $w, first: 100) "
+                 "{ rows pageInfo { endCursor } } }", {"w": {"所属区县": "霍山县"}}),
+    "deep": ("query Rows($a: ID!, $c: String) { rows(assetId: $a, first: 100, after: $c) "
+             "{ rows pageInfo { endCursor } } }", {}),
+}
+
+
+def deep_cursor(base: str, key: str, asset_id: str, rows: int = 80_000) -> str:
+    """The cursor after the first ``rows`` rows, paged 1,000 at a time from that server."""
+    cursor = None
+    query = WORKLOADS["deep"][0].replace("first: 100", "first: 1000")
+    for _ in range(rows // 1000):
+        answer = httpx.post(base + "/graphql", json={"query": query, "variables": {"a": asset_id, "c": cursor}},
+                            headers={"Authorization": f"Bearer {key}"}, timeout=30).json()
+        cursor = answer["data"]["rows"]["pageInfo"]["endCursor"]
+    return cursor
+
+
+def wrk_script(path: Path, body: str, key: str) -> Path:
+    path.write_text('wrk.method = "POST"\nwrk.body = ' + json.dumps(body) + "\n"
+                    'wrk.headers["Content-Type"] = "application/json"\n'
+                    f'wrk.headers["Authorization"] = "Bearer {key}"\n', encoding="utf-8")
+    return path
+
+
+def seed_with(python: Path, root: Path, data_dir: Path) -> tuple[str, str]:
+    """Seed ``data_dir`` with the code of the checkout ``root`` (its own virtualenv)."""
+    out = subprocess.run([str(python), str(Path(__file__).resolve()), "--seed-only", str(data_dir),
+                          "--root", str(root)], check=True, capture_output=True, text=True).stdout
+    seeded = json.loads(out.strip().splitlines()[-1])
+    return seeded["asset"], seeded["key"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (-t)")
+    parser.add_argument("--workloads", nargs="*", choices=sorted(WORKLOADS), default=["first"])
+    parser.add_argument("--no-unmetered", action="store_true", help="skip the metering-off server")
+    parser.add_argument("--baseline", type=Path,
+                        help="another checkout with its own .venv (e.g. a git worktree of an earlier "
+                             "commit): its server runs beside ours, seeded by its own code")
+    parser.add_argument("--seed-only", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.seed_only:
+        asset_id, key = seed(args.seed_only, root=args.root, for_datasette=False)
+        print(json.dumps({"asset": asset_id, "key": key}))
+        return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "var"
         asset_id, key = seed(data_dir)
-        body = json.dumps({"query": "query Rows($a: ID!) { rows(assetId: $a, first: 100) { rows pageInfo { endCursor } } }",
-                           "variables": {"a": asset_id}})
-        script = Path(tmp) / "rows.lua"
-        script.write_text('wrk.method = "POST"\nwrk.body = ' + json.dumps(body) + "\n"
-                          'wrk.headers["Content-Type"] = "application/json"\n'
-                          f'wrk.headers["Authorization"] = "Bearer {key}"\n', encoding="utf-8")
+        # name -> (databank executable, data dir, extra environment, asset id, key)
+        variants = {"metered": (VENV_BIN / "databank", data_dir, {}, asset_id, key)}
+        if not args.no_unmetered:
+            variants["unmetered"] = (VENV_BIN / "databank", data_dir,
+                                     {"DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS": "1"}, asset_id, key)
+        if args.baseline:
+            base_python = args.baseline / ".venv" / "bin" / "python"
+            base_dir = Path(tmp) / "baseline-var"
+            base_asset, base_key = seed_with(base_python, args.baseline, base_dir)
+            variants["baseline"] = (base_python.parent / "databank", base_dir, {}, base_asset, base_key)
         servers = {}
         try:
             port = free_port()
             servers["datasette"] = (subprocess.Popen(
                 [str(datasette_bin()), "serve", str(OUT / "datasette" / "db.db"), "--port", str(port)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), f"http://127.0.0.1:{port}")
-            for name, extra in (("metered", {}), ("unmetered", {"DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS": "1"})):
+            for name, (executable, directory, extra, _, _) in variants.items():
                 port = free_port()
-                env = {**os.environ, "DATABANK_DATA_DIR": str(data_dir), "DATABANK_ENV": "production", **extra}
+                env = {**os.environ, "DATABANK_DATA_DIR": str(directory), "DATABANK_ENV": "production", **extra}
                 servers[name] = (subprocess.Popen(
-                    [str(VENV_BIN / "databank"), "serve", "--no-demo", "--port", str(port)], env=env,
+                    [str(executable), "serve", "--no-demo", "--port", str(port)], env=env,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), f"http://127.0.0.1:{port}")
-            for proc, base in servers.values():
-                wait_until_up(base + ("/healthz" if "datasette" not in str(proc.args) else "/"), proc)
-            check = httpx.post(servers["metered"][1] + "/graphql", content=body,
-                               headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"}).json()
-            assert len(check["data"]["rows"]["rows"]) == 100, check
-            assert "*" in check["data"]["rows"]["rows"][0]["联系电话"], "masking must be on"
-            results: dict[str, list[float]] = {name: [] for name in servers}
+            for name, (proc, base) in servers.items():
+                wait_until_up(base + ("/" if name == "datasette" else "/healthz"), proc)
+            scripts: dict[tuple[str, str], Path] = {}
+            for name, (_, _, _, asset, secret) in variants.items():
+                base = servers[name][1]
+                for workload in args.workloads:
+                    query, extra_vars = WORKLOADS[workload]
+                    variables = {"a": asset, **extra_vars}
+                    if workload == "deep":
+                        variables["c"] = deep_cursor(base, secret, asset)
+                    body = json.dumps({"query": query, "variables": variables})
+                    check = httpx.post(base + "/graphql", content=body, headers={
+                        "Content-Type": "application/json", "Authorization": f"Bearer {secret}"}).json()
+                    assert len(check["data"]["rows"]["rows"]) == 100, check
+                    assert "*" in check["data"]["rows"]["rows"][0]["联系电话"], "masking must be on"
+                    scripts[name, workload] = wrk_script(Path(tmp) / f"{name}-{workload}.lua", body, secret)
+            datasette_urls = {"first": "/db/enterprise.json?_size=100&_shape=array",
+                              "filtered": "/db/enterprise.json?_size=100&_shape=array&" + urlencode({"所属区县": "霍山县"}),
+                              "deep": "/db/enterprise.json?_size=100&_shape=array&_next=80000"}
+            results: dict[tuple[str, str], list[float]] = {}
             for run in range(args.runs):
-                results["datasette"].append(wrk(servers["datasette"][1] + "/db/enterprise.json?_size=100&_shape=array",
-                                                args.seconds, args.connections))
-                results["metered"].append(wrk(servers["metered"][1] + "/graphql", args.seconds, args.connections, script))
-                results["unmetered"].append(wrk(servers["unmetered"][1] + "/graphql", args.seconds, args.connections, script))
-                print(f"run {run + 1}: " + ", ".join(f"{k} {v[-1]:,.0f} req/s" for k, v in results.items()))
+                line = []
+                for workload in args.workloads:
+                    measured = {"datasette": wrk(servers["datasette"][1] + datasette_urls[workload],
+                                                 args.seconds, args.connections, threads=args.threads)}
+                    for name in variants:
+                        measured[name] = wrk(servers[name][1] + "/graphql", args.seconds, args.connections,
+                                             scripts[name, workload], threads=args.threads)
+                    for name, value in measured.items():
+                        results.setdefault((workload, name), []).append(value)
+                    line.append(f"{workload}: " + ", ".join(f"{k} {v:,.0f}" for k, v in measured.items()))
+                print(f"run {run + 1}: " + " | ".join(line) + " req/s", flush=True)
         finally:
             for proc, _ in servers.values():
                 proc.terminate()
                 proc.wait(timeout=10)
-        med = {k: statistics.median(v) for k, v in results.items()}
-        print(f"\nmedian of {args.runs} runs, wrk -t2 -c{args.connections} -d{args.seconds}s, 100-row pages:")
-        print(f"  Datasette /db/enterprise.json?_size=100&_shape=array  {med['datasette']:8,.0f} req/s")
-        print(f"  data bank rows(first: 100), API key, metered          {med['metered']:8,.0f} req/s  "
-              f"= {med['metered'] / med['datasette']:.1f}x Datasette (target >= 5x)")
-        print(f"  the same with metering and quota off                  {med['unmetered']:8,.0f} req/s  "
-              f"= {100 * (med['unmetered'] / med['metered'] - 1):+.0f}% (target <= +15%)")
-        # The machine's speed drifts between runs: the ratio within each run (the two servers
-        # measured back to back) is the steadier figure.
-        paired = statistics.median(u / m - 1 for m, u in zip(results["metered"], results["unmetered"]))
-        print(f"  median of the per-run ratios (unmetered / metered)              {100 * paired:+.0f}%")
+        print(f"\nmedians of {args.runs} runs, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
+              "100-row pages (req/s; ratios are medians of the per-run ratios):")
+        for workload in args.workloads:
+            med = {name: statistics.median(results[workload, name]) for name in ["datasette", *variants]}
+
+            def ratio(a: str, b: str) -> float:
+                return statistics.median(x / y for x, y in zip(results[workload, a], results[workload, b]))
+
+            print(f"  {workload:9} Datasette {med['datasette']:7,.0f} | ours metered {med['metered']:7,.0f} "
+                  f"= {ratio('metered', 'datasette'):.1f}x Datasette", end="")
+            if "unmetered" in med:
+                print(f" | metering off {med['unmetered']:7,.0f} = {100 * (ratio('unmetered', 'metered') - 1):+.0f}%",
+                      end="")
+            if "baseline" in med:
+                print(f" | baseline {med['baseline']:7,.0f}: ours/baseline "
+                      f"{100 * (ratio('metered', 'baseline') - 1):+.1f}%", end="")
+            print()
 
 
 if __name__ == "__main__":
