@@ -89,6 +89,7 @@ class DataAsset(Aggregate):
         self.approved_schemas: list[str] = []
         self.current_version: int | None = None
         self.submitted_version: int | None = None
+        self.cleared_columns: dict[str, str] = {}
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -100,6 +101,13 @@ class DataAsset(Aggregate):
         if not 1 <= number <= len(self.versions):
             raise UnknownVersionError(f"this asset has no version {number}", field="version")
         return self.versions[number - 1]
+
+    def detected_kind(self, column: str) -> str | None:
+        """The kind the latest version that has ``column`` detected it as, if any."""
+        for version in reversed(self.versions):
+            if any(c["name"] == column for c in version["columns"]):
+                return version.get("personal", {}).get(column)
+        return None
 
     # ---- commands ------------------------------------------------------------------------
 
@@ -120,14 +128,20 @@ class DataAsset(Aggregate):
 
     def add_version(self, *, table: str, columns: list[dict[str, Any]], row_count: int,
                     content_hash: str, encoding: str, source_format: str, bytes_read: int,
-                    quality: dict[str, Any], by: Actor) -> int:
-        """Record an imported version (its rows already sit in ``table``); returns its number."""
+                    quality: dict[str, Any], by: Actor,
+                    personal: dict[str, str] | None = None) -> int:
+        """Record an imported version (its rows already sit in ``table``); returns its number.
+
+        :param personal: the columns the import detected as personal data, with their kind
+            (``Sensitivity`` values); versions recorded before detection existed have none
+        """
         _check_publisher_of(by, self.department_id)
         number = len(self.versions) + 1
         self._version_added(version={
             "number": number, "table": table, "columns": columns, "row_count": row_count,
             "content_hash": content_hash, "encoding": encoding, "format": source_format,
             "bytes": bytes_read, "quality": quality, "schema": schema_fingerprint(columns),
+            "personal": dict(personal or {}),
         }, by=by.record())
         return number
 
@@ -202,6 +216,41 @@ class DataAsset(Aggregate):
     def _withdrawn(self, reason: str, by: dict[str, Any]) -> None:
         self.status = AssetStatus.WITHDRAWN.value
         self.current_version = None
+
+    def clear_personal_column(self, column: str, *, reason: str, by: Actor) -> None:
+        """A reviewer lifts the default-deny masking of a column the import detected as
+        personal (BRIEF §6: masked until a reviewer clears it with a reason).
+
+        The clearance is of the column *and the kind detected*: a later version in which the
+        column is detected as another kind is masked again.
+        """
+        if by.role is not Role.REVIEWER:
+            raise NotPermittedError("only an open-data reviewer clears a detected personal column")
+        if by.department_id is not None and by.department_id == self.department_id:
+            raise SelfReviewError("a reviewer cannot clear columns of their own department's asset",
+                                  field="column")
+        kind = self.detected_kind(column)
+        if kind is None:
+            raise InvalidInputError(f"no version of this asset has a column {column!r} detected as "
+                                    "personal data", field="column", code="NOT_DETECTED")
+        declared = {i["name"]: i.get("sensitivity", "none")
+                    for i in self.metadata.get("information_items", [])}
+        if declared.get(column, "none") != "none":
+            raise InvalidStateError(
+                f"the publisher declared {column!r} as {declared[column]}; a clearance lifts only "
+                "a detection", field="column", code="DECLARED_PERSONAL")
+        if self.cleared_columns.get(column) == kind:
+            raise InvalidStateError(f"{column!r} is already cleared", field="column",
+                                    code="ALREADY_CLEARED")
+        text = (reason or "").strip()
+        if not text:
+            raise InvalidInputError("a clearance gives its reason in writing", field="reason")
+        self._personal_column_cleared(column=column, kind=kind, reason=text[:2000], by=by.record())
+
+    @event("PersonalColumnCleared")
+    def _personal_column_cleared(self, column: str, kind: str, reason: str,
+                                 by: dict[str, Any]) -> None:
+        self.cleared_columns[column] = kind
 
     # ---- rules ---------------------------------------------------------------------------
 

@@ -130,6 +130,19 @@ def is_mobile(number: str) -> bool:
     return len(number) == 11 and number[0] == "1" and number.isascii() and number.isdigit()
 
 
+def luhn_is_valid(digits: str) -> bool:
+    """The Luhn (ISO/IEC 7812) check of a bank card number: ASCII digits only."""
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return False
+    total = 0
+    for position, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if position % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
 LUAN_AREAS = {
     "341500": "六安市",
     "341502": "金安区",

@@ -74,7 +74,12 @@ class DataType(str, Enum):
 
 
 class Sensitivity(str, Enum):
-    """What kind of personal data an information item holds (BRIEF §6)."""
+    """What kind of personal data an information item holds (BRIEF §6).
+
+    Direct identifiers (ID number, name, phone, address, bank card), the quasi-identifiers that
+    reveal parts of them (birth date, age: masking generalises them with the identifiers), and
+    sensitive personal information (health, financial, whereabouts, minor).
+    """
 
     NONE = "none"
     ID_NUMBER = "id_number"
@@ -82,6 +87,8 @@ class Sensitivity(str, Enum):
     PHONE = "phone"
     ADDRESS = "address"
     BANK_CARD = "bank_card"
+    BIRTH_DATE = "birth_date"
+    AGE = "age"
     HEALTH = "health"
     FINANCIAL = "financial"
     WHEREABOUTS = "whereabouts"

@@ -19,9 +19,12 @@ from marketplace.datastore.schema import (
     CONVERTERS, Column, ColumnType, ImportResult, ImportSpec, Semantic, build_row_converter,
     check_header, detect_semantic, infer_type,
 )
+from marketplace.datastore.personal import detect_personal
+from marketplace.datastore.limits import ImportLimits
 from marketplace.datastore.sources import open_source
 
 SAMPLE_ROWS = 1000
+_IDENTIFIER_KINDS = ("id_number", "phone", "bank_card")
 _TABLE = re.compile(r"[a-z0-9_]{1,60}")
 
 
@@ -36,8 +39,10 @@ def check_table_name(table: str) -> str:
 class ImportPlan:
     """Reads the header and a sample, settles the columns, then streams converted batches."""
 
-    def __init__(self, source: BinaryIO, spec: ImportSpec) -> None:
-        self.raw, self.source = open_source(source, spec.format, spec.max_bytes)
+    def __init__(self, source: BinaryIO, spec: ImportSpec, limits: ImportLimits | None = None) -> None:
+        """:param limits: the sizes of rows, fields, headers and workbooks (defaults: ``ImportLimits()``)"""
+        self.limits = limits or ImportLimits()
+        self.raw, self.source = open_source(source, spec.format, spec.max_bytes, self.limits)
         try:
             self._prepare(spec)
         except BaseException:
@@ -78,6 +83,8 @@ class ImportPlan:
             raise ImportRejected("the file has a header but no rows", code="EMPTY")
         columns = []
         self.detected: dict[str, str] = {}
+        # Default-deny: columns that look personal, by name or by the sample's content.
+        self.personal = detect_personal(names, [r for r, _ in self._sample])
         keys = set(spec.key_columns)
         for i, name in enumerate(names):
             semantic = spec.semantics.get(name)
@@ -88,7 +95,7 @@ class ImportPlan:
             semantic = Semantic(semantic) if semantic is not None else None
             if name in spec.type_overrides:
                 column_type = ColumnType(spec.type_overrides[name])
-            elif semantic is not None:
+            elif semantic is not None or self.personal.get(name) in _IDENTIFIER_KINDS:
                 column_type = ColumnType.STRING  # identifiers keep their exact text
             else:
                 column_type = infer_type([r[i] for r, _ in self._sample if r[i]])
@@ -127,9 +134,12 @@ class ImportPlan:
         prev_end = self._prev_end
         batch: list[tuple] = []
         append = batch.append
+        max_rows = self.limits.max_rows
         try:
             for row, line in self._sample:  # the same steps as the loop below
                 n += 1
+                if n > max_rows:
+                    raise self._too_many_rows(line)
                 if line - n != offset:
                     offset = line - n
                     line_map.append((n, offset))
@@ -151,6 +161,8 @@ class ImportPlan:
                         continue
                     self._ragged(row, line)
                 n += 1
+                if n > max_rows:
+                    raise self._too_many_rows(line)
                 if line - n != offset:
                     offset = line - n
                     line_map.append((n, offset))
@@ -175,13 +187,18 @@ class ImportPlan:
         if batch:
             yield batch
 
+    def _too_many_rows(self, line: int) -> ImportRejected:
+        return ImportRejected(f"the upload has more rows than the limit of {self.limits.max_rows:,}",
+                              code="TOO_LARGE", line=line)
+
     def line_of_row(self, row_number: int) -> int:
         """The source line of data row ``row_number`` (the table's ``_row``)."""
         index = bisect.bisect_right(self._line_map, (row_number, float("inf"))) - 1
         return row_number + self._line_map[max(index, 0)][1]
 
     def result(self, table: str, nulls: Sequence[int]) -> ImportResult:
-        report = quality.report(self.columns, self.row_count, nulls, self.invalid, self.detected)
+        report = quality.report(self.columns, self.row_count, nulls, self.invalid, self.detected,
+                                self.personal)
         return ImportResult(table=table, columns=self.columns, row_count=self.row_count,
                             content_hash=self.raw.content_hash, encoding=self.source.encoding,
                             bytes_read=self.raw.bytes_read, quality=report)

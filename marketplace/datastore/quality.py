@@ -77,8 +77,14 @@ class InvalidCounter:
 
 
 def report(columns: Sequence[Column], rows: int, nulls: Sequence[int],
-           invalid: dict[int, InvalidCounter], detected: dict[str, str]) -> dict:
-    """The JSON-able report stored with the version."""
+           invalid: dict[int, InvalidCounter], detected: dict[str, str],
+           personal: dict[str, str] | None = None) -> dict:
+    """The JSON-able report stored with the version.
+
+    :param detected: the identifier checks chosen by column name (``detected_semantics``)
+    :param personal: the columns that look personal, by name or content, and their kind
+        (``personal_columns``; see ``marketplace.datastore.personal``)
+    """
     per_column = {}
     bad_cells = 0
     for i, column in enumerate(columns):
@@ -89,4 +95,5 @@ def report(columns: Sequence[Column], rows: int, nulls: Sequence[int],
         per_column[column.name] = entry
     cells = rows * len(columns)
     score = round(100 * (cells - bad_cells) / cells) if cells else 0
-    return {"rows": rows, "columns": per_column, "detected_semantics": dict(detected), "score": score}
+    return {"rows": rows, "columns": per_column, "detected_semantics": dict(detected),
+            "personal_columns": dict(personal or {}), "score": score}

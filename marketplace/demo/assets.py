@@ -77,7 +77,7 @@ ASSETS: tuple[dict, ...] = (
             _item("公民身份号码", "string", "GB 11643 公民身份号码", "id_number", key=True),
             _item("姓名", "string", "姓名", "name"),
             _item("性别", "string", "男或女"),
-            _item("出生日期", "date", "出生日期"),
+            _item("出生日期", "date", "出生日期", "birth_date"),
             _item("户籍地址", "string", "户籍登记地址", "address"),
             _item("所属区县", "string", "户籍所在区县"),
         ],
@@ -383,6 +383,19 @@ ASSETS: tuple[dict, ...] = (
 )
 
 ASSETS_BY_KEY: dict[str, dict] = {a["key"]: a for a in ASSETS}
+
+# Columns the import detects as personal (by name or content) that the demo's reviewer clears,
+# with the written reason: an institution's published address and switchboard, a licensed
+# shop's or a registered organisation's premises. The enterprise registry's 住所 stays masked:
+# a sole trader's (个体工商户) domicile is often their home.
+CLEARANCES: dict[str, dict[str, str]] = {
+    "medical_institutions": {
+        "地址": "医疗机构执业地址为依法公示的机构信息，非个人信息",
+        "联系电话": "医疗机构对外公开的总机座机号码，非个人联系方式",
+    },
+    "pharmacies": {"注册地址": "药品经营许可证载明的门店注册地址，依法公示，非个人住址"},
+    "social_organizations": {"住所": "社会组织登记住所为依法公示的机构办公地址，非个人住址"},
+}
 
 # The keys an asset dict has: the catalogue metadata plus the demo's own four.
 ASSET_KEYS = frozenset({

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from domain.actors import Actor, Role
 from domain.api_key import SCOPES
 from domain.identifiers import org_code_check_char, uscc_check_char
-from marketplace.demo.assets import ASSETS, ASSETS_BY_KEY
+from marketplace.demo.assets import ASSETS, ASSETS_BY_KEY, CLEARANCES
 from marketplace.demo.departments import DEPARTMENTS
 from marketplace.demo.rows import write_csv
 
@@ -95,6 +95,8 @@ def seed_demo(bank: "DataBank", *, work_dir: Path, enterprise_rows: int | None =
             progress(f"  {asset.resource_code} {spec['name']}: waiting for open review")
             continue  # left in the review queue: personal data that is not to be opened
         catalogue.approve(str(asset.id), reason="分类分级、敏感字段与负面清单核查通过", by=reviewer)
+        for column, reason in CLEARANCES.get(spec["key"], {}).items():
+            catalogue.clear_personal_column(str(asset.id), column, reason=reason, by=reviewer)
         catalogue.publish(str(asset.id), version, by=publisher)
         published[spec["key"]] = str(asset.id)
         progress(f"  {asset.resource_code} {spec['name']}: published, "

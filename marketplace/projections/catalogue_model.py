@@ -27,6 +27,7 @@ def apply_asset_event(entry: Entry | None, event: Any, departments: dict[str, En
             "versions": [],
             "registered_at": at,
             "published_at": None,
+            "cleared_columns": {},
         }
     elif entry is None:
         return None
@@ -38,7 +39,7 @@ def apply_asset_event(entry: Entry | None, event: Any, departments: dict[str, En
             "number": v["number"], "row_count": v["row_count"], "columns": v["columns"],
             "content_hash": v["content_hash"], "format": v["format"], "encoding": v["encoding"],
             "bytes": v["bytes"], "quality_score": v.get("quality", {}).get("score"),
-            "added_at": at, "table": v["table"],
+            "added_at": at, "table": v["table"], "personal": dict(v.get("personal") or {}),
         })
     elif name == "SubmittedForReview":
         entry["status"] = "submitted"
@@ -50,6 +51,10 @@ def apply_asset_event(entry: Entry | None, event: Any, departments: dict[str, En
         entry["status"] = "published"
         entry["current_version"] = event.version
         entry["published_at"] = at
+    elif name == "PersonalColumnCleared":
+        cleared = entry.setdefault("cleared_columns", {})
+        cleared[event.column] = {"kind": event.kind, "reason": event.reason,
+                                 "by": (event.by or {}).get("name"), "at": at}
     elif name == "Withdrawn":
         entry["status"] = "withdrawn"
         entry["current_version"] = None

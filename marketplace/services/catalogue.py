@@ -120,7 +120,8 @@ class Catalogue(Application):
                     table=result.table, columns=[c.to_dict() for c in result.columns],
                     row_count=result.row_count, content_hash=result.content_hash,
                     encoding=result.encoding, source_format=source_format,
-                    bytes_read=result.bytes_read, quality=quality, by=by)
+                    bytes_read=result.bytes_read, quality=quality, by=by,
+                    personal=result.quality.get("personal_columns", {}))
                 self.save(fresh)
                 return fresh, number
 
@@ -144,6 +145,12 @@ class Catalogue(Application):
 
     def withdraw(self, asset_id: str, *, reason: str, by: Actor) -> DataAsset:
         return self._change(asset_id, lambda a: a.withdraw(reason=reason, by=by))
+
+    def clear_personal_column(self, asset_id: str, column: str, *, reason: str,
+                              by: Actor) -> DataAsset:
+        """A reviewer clears a column the import detected as personal: from then on it is sent
+        as stored in every tier (unless the publisher declares it personal)."""
+        return self._change(asset_id, lambda a: a.clear_personal_column(column, reason=reason, by=by))
 
     def history(self, asset_id: UUID | str) -> list[HistoryEntry]:
         """Who did what when, straight from the asset's events."""

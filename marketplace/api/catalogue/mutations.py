@@ -252,6 +252,24 @@ class WithdrawAsset(graphene.Mutation):
             asset_id, reason=reason, by=actor))
 
 
+class ClearPersonalColumn(graphene.Mutation):
+    """Open review: clear a column the import detected as personal data, with a written reason
+    (reviewers). Until then it is masked in every tier short of full."""
+
+    class Arguments:
+        asset_id = graphene.ID(required=True)
+        column = graphene.String(required=True)
+        reason = graphene.String(required=True)
+
+    Output = AssetPayload
+
+    @staticmethod
+    def mutate(root: Any, info: Any, asset_id: str, column: str, reason: str) -> dict:
+        actor = require_staff(info)
+        return _asset_payload(info, lambda: info.context["catalogue"].clear_personal_column(
+            asset_id, column, reason=reason, by=actor))
+
+
 class DepartmentPayload(graphene.ObjectType):
     department = graphene.Field(t.Department)
     errors = graphene.List(graphene.NonNull(CatalogueError), required=True)
@@ -292,3 +310,4 @@ class CatalogueMutations(graphene.ObjectType):
     reject_asset = RejectAsset.Field()
     publish_asset = PublishAsset.Field()
     withdraw_asset = WithdrawAsset.Field()
+    clear_personal_column = ClearPersonalColumn.Field()

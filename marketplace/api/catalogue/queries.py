@@ -8,11 +8,13 @@ import graphene
 
 from domain.actors import Role
 from marketplace.api.catalogue import types as t
+from marketplace.api.catalogue.visibility import staff_concerned
 from marketplace.api.errors import BadUserInputError
 from marketplace.api.payload import plain
 from marketplace.projections.catalogue_view import CatalogueQuery
 
 MAX_PAGE = 100
+DEFAULT_PAGE = 20
 
 
 class CatalogueQueries(graphene.ObjectType):
@@ -26,7 +28,7 @@ class CatalogueQueries(graphene.ObjectType):
         search=graphene.String(), category=t.Category(), class_code=t.ResourceClass(),
         department_id=graphene.ID(), open_type=t.OpenType(),
         status=graphene.List(graphene.NonNull(t.AssetStatus)),
-        first=graphene.Int(default_value=20), after=graphene.String())
+        first=graphene.Int(default_value=DEFAULT_PAGE), after=graphene.String())
     asset = graphene.Field(t.DataAsset, id=graphene.ID(required=True),
                            description="One asset by id; null when missing or not visible to you.")
     asset_by_code = graphene.Field(t.DataAsset, resource_code=graphene.String(required=True))
@@ -42,10 +44,16 @@ class CatalogueQueries(graphene.ObjectType):
         return next((d for d in info.context["catalogue_view"].departments() if d["id"] == id), None)
 
     @staticmethod
-    def resolve_catalogue(root: Any, info: Any, first: int, search: str | None = None,
-                          after: str | None = None, status: list | None = None, **filters: Any) -> dict:
+    def resolve_catalogue(root: Any, info: Any, first: int | None = DEFAULT_PAGE,
+                          search: str | None = None, after: str | None = None,
+                          status: list | None = None, **filters: Any) -> dict:
+        if first is None:  # an explicit null asks for the default page
+            first = DEFAULT_PAGE
         if not 1 <= first <= MAX_PAGE:
             raise BadUserInputError(f"first must be between 1 and {MAX_PAGE}, not {first}")
+        search = text_argument(search, "search")
+        after = text_argument(after, "after")
+        filters["department_id"] = text_argument(filters.get("department_id"), "departmentId")
         statuses = tuple(plain(status) if status else ["published"])
         actor = info.context["actor"]
         if statuses != ("published",) and actor.role not in (Role.ADMIN, Role.REVIEWER, Role.PUBLISHER):
@@ -66,10 +74,11 @@ class CatalogueQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_asset(root: Any, info: Any, id: str) -> dict | None:
-        return visible(info, info.context["catalogue_view"].get(id))
+        return visible(info, info.context["catalogue_view"].get(text_argument(id, "id")))
 
     @staticmethod
     def resolve_asset_by_code(root: Any, info: Any, resource_code: str) -> dict | None:
+        resource_code = text_argument(resource_code, "resourceCode")
         page = info.context["catalogue_view"].search(CatalogueQuery(
             text=resource_code, statuses=tuple(s.value for s in t.AssetStatus._meta.enum), first=5))
         entry = next((e for e in page.entries if e["resource_code"] == resource_code), None)
@@ -88,9 +97,13 @@ def visible(info: Any, entry: dict | None) -> dict | None:
     """The entry if the caller may see it: published to all, the rest to staff concerned."""
     if entry is None or entry["status"] == "published":
         return entry
-    actor = info.context["actor"]
-    if actor.role in (Role.ADMIN, Role.REVIEWER):
-        return entry
-    if actor.role is Role.PUBLISHER and actor.department_id == entry["department_id"]:
-        return entry
-    return None
+    return entry if staff_concerned(info.context["actor"], entry["department_id"]) else None
+
+
+def text_argument(value: str | None, argument: str) -> str | None:
+    """``value`` unless it holds a NUL character, which no search matches and PostgreSQL
+    refuses in text: a clear BAD_USER_INPUT instead of a database error."""
+    if value is not None and "\x00" in value:
+        raise BadUserInputError(f"{argument} must not contain the NUL character (U+0000)",
+                                field=argument)
+    return value

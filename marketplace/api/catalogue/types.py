@@ -9,6 +9,7 @@ from graphene.types.generic import GenericScalar
 
 from domain import metadata as md
 from domain.asset import AssetStatus as DomainAssetStatus
+from marketplace.api.catalogue.visibility import history_for
 
 Category = graphene.Enum.from_enum(md.Category, description="High-value open categories of the city plan.")
 ResourceClass = graphene.Enum.from_enum(md.ResourceClass, description="类: base, theme or department resources.")
@@ -93,6 +94,17 @@ class Column(graphene.ObjectType):
     key = graphene.Boolean(required=True, resolver=_get("key"))
 
 
+class PersonalColumn(graphene.ObjectType):
+    """A column of the latest version that the import detected as personal data: masked in
+    every tier short of full until a reviewer clears it (or the publisher declares it)."""
+
+    column = graphene.String(required=True, resolver=_get("column"))
+    kind = graphene.Field(Sensitivity, required=True, resolver=_get("kind"))
+    cleared = graphene.Boolean(required=True, resolver=_get("cleared"))
+    cleared_reason = graphene.String(description="The reviewer's written reason, once cleared.",
+                                     resolver=_get("cleared_reason"))
+
+
 class AssetVersion(graphene.ObjectType):
     """An immutable upload of the asset's rows."""
 
@@ -154,6 +166,9 @@ class DataAsset(graphene.ObjectType):
     current_version = graphene.Field(AssetVersion, description="The published version, if any.")
     versions = graphene.List(graphene.NonNull(AssetVersion), required=True, resolver=_get("versions"))
     history = graphene.List(graphene.NonNull(HistoryEntry), required=True)
+    personal_columns = graphene.List(
+        graphene.NonNull(PersonalColumn), required=True,
+        description="Columns of the latest version detected as personal data, and their clearance.")
     registered_at = graphene.DateTime(required=True)
     published_at = graphene.DateTime()
     updated_at = graphene.DateTime(required=True)
@@ -170,7 +185,21 @@ class DataAsset(graphene.ObjectType):
 
     @staticmethod
     def resolve_history(parent: dict, info: Any) -> list:
-        return info.context["catalogue"].history(parent["id"])
+        entries = info.context["catalogue"].history(parent["id"])
+        return history_for(info.context["actor"], parent.get("department_id"), entries)
+
+    @staticmethod
+    def resolve_personal_columns(parent: dict, info: Any) -> list:
+        if not parent.get("versions"):
+            return []
+        cleared = parent.get("cleared_columns") or {}
+        out = []
+        for column, kind in (parent["versions"][-1].get("personal") or {}).items():
+            clearance = cleared.get(column)
+            done = clearance is not None and clearance.get("kind") == kind
+            out.append({"column": column, "kind": kind, "cleared": done,
+                        "cleared_reason": clearance["reason"] if done else None})
+        return out
 
     @staticmethod
     def resolve_registered_at(parent: dict, info: Any) -> Any:
