@@ -23,6 +23,7 @@ from marketplace.datastore.schema import Column, ColumnType, to_boolean, to_date
 MAX_LIMIT = 1000
 MAX_IN_VALUES = 1000
 OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains")
+_INT64_MAX = 2**63 - 1
 _SQL_OPS = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
@@ -115,7 +116,12 @@ def decode_cursor(cursor: str, order_by: str | None, descending: bool) -> tuple[
         raise QueryRejected("the cursor is not valid") from None
     if sort_by != order_by or desc is not descending or not isinstance(row, int) or isinstance(row, bool):
         raise QueryRejected("the cursor belongs to a query with another order")
-    if value is not None and not isinstance(value, (str, int)):
+    # Row numbers and integer sort values are 64-bit signed in both stores: anything else would
+    # only overflow the driver (a server error), never name a row.
+    if not 0 <= row <= _INT64_MAX:
+        raise QueryRejected("the cursor is not valid")
+    if value is not None and (not isinstance(value, (str, int)) or isinstance(value, bool)
+                              or (isinstance(value, int) and not -_INT64_MAX - 1 <= value <= _INT64_MAX)):
         raise QueryRejected("the cursor is not valid")
     return value, row
 

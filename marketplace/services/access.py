@@ -15,11 +15,12 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from domain.actors import Actor, Role
-from domain.masking import RowMasker
+from domain.masking import RowMasker, effective_kinds
 from domain.metadata import Sensitivity
 from domain.metering import period_of
 from domain.subscription import Entitlement
 from marketplace.datastore import Datastore, Filter, QueryRejected
+from marketplace.datastore.cursors import CursorSealer
 from marketplace.metering import Grant, QuotaLedger
 from marketplace.projections.follower import Follower
 from marketplace.services.key_use import KeyUseRecorder
@@ -38,6 +39,20 @@ class AccessDenied(Exception):
         self.code = code
 
 
+class ColumnRefused(AccessDenied):
+    """``where`` or ``orderBy`` names a column the caller's tier masks or drops: its values are
+    not the caller's to learn, and a filter or an order would answer guesses about them.
+
+    :ivar field: the argument that named it (``where`` or ``orderBy``)
+    :ivar column: the column
+    """
+
+    def __init__(self, message: str, field: str, column: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.column = column
+
+
 class QuotaRefused(Exception):
     """The ledger refused: the quota is used up or the rate limit reached."""
 
@@ -54,21 +69,31 @@ class QuotaRefused(Exception):
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is asking: the actor, the scopes of the API key used (None for a login token), the IP."""
+    """Who is asking: the actor, the scopes of the API key used (None for a login token), the IP,
+    and the id of the API key used (None for a login token or anonymous)."""
 
     actor: Actor
     scopes: tuple[str, ...] | None = None
     ip: str = ""
+    key_id: str | None = None
 
 
 @dataclass(frozen=True)
 class RowsResult:
+    """A page, and what it cost.
+
+    :ivar next_cursor: sealed (opaque, bound to this query); None on the last page
+    :ivar grant: the quota as the caller should see it (rows not served already given back)
+    :ivar reservation: the ledger's grant as reserved; with ``settle_later`` the caller settles it
+    """
+
     rows: list[dict[str, Any]]
     columns: tuple[str, ...]
     masked: tuple[str, ...]
     next_cursor: str | None
     version: int
     grant: Grant
+    reservation: Grant
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,7 @@ class AccessPlan:
     :ivar subject: the ledger subject (a subscription id, or ``anon:<ip>``)
     :ivar terms: the quota terms for ``QuotaLedger.reserve``
     :ivar masker: the caller's tier over the version's columns
+    :ivar tier: the name of the caller's field tier (``masked``, ``full``), for messages
     """
 
     caller: Caller
@@ -93,6 +119,7 @@ class AccessPlan:
     subject: str
     terms: Mapping[str, Any]
     masker: RowMasker
+    tier: str = "masked"
 
 
 @dataclass(frozen=True)
@@ -134,6 +161,8 @@ class RowAccess:
     :param anonymous: the per-IP allowance of anonymous callers
     :param clock: now, timezone-aware
     :param key_use: records the day each API key was last used (None: not recorded)
+    :param cursors: seals the cursors clients see (every worker of a deployment needs the same
+        key: ``load_or_create_cursor_key`` of the data directory); a fresh key when None
     """
 
     def __init__(self, *, catalogue_view: Any, entitlements_view: Any, datastore: Datastore,
@@ -141,7 +170,8 @@ class RowAccess:
                  entitlements_follower: Follower | None = None,
                  anonymous: AnonymousAllowance = AnonymousAllowance(),
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
-                 key_use: KeyUseRecorder | None = None) -> None:
+                 key_use: KeyUseRecorder | None = None,
+                 cursors: CursorSealer | None = None) -> None:
         self.catalogue_view = catalogue_view
         self.entitlements_view = entitlements_view
         self.datastore = datastore
@@ -152,6 +182,7 @@ class RowAccess:
         self._grants = _GenerationCache(entitlements_follower)
         self._maskers: dict[tuple, RowMasker] = {}
         self.key_use = key_use
+        self.cursors = cursors or CursorSealer.ephemeral()
 
     # ---- authentication support ------------------------------------------------------------
 
@@ -165,6 +196,18 @@ class RowAccess:
         if self.key_use is not None:
             self.key_use.note(key_id)
 
+    def check_api_key(self, key_id: str, organisation_id: str | None) -> None:
+        """Refuse unless the API key ``key_id`` of ``organisation_id`` is still active: what it
+        was used to obtain (an export link) dies with it."""
+        keys = self._grants.get(("keys", organisation_id),
+                                lambda: self.entitlements_view.api_keys_of(organisation_id or ""))
+        key = next((k for k in keys if k["id"] == key_id), None)
+        if key is None or key["revoked"]:
+            raise AccessDenied("the API key that requested this export was revoked")
+        expires = key.get("expires_at")
+        if expires and datetime.fromisoformat(expires) <= self.clock():
+            raise AccessDenied("the API key that requested this export has expired")
+
     def close(self) -> None:
         if self.key_use is not None:
             self.key_use.close()
@@ -173,21 +216,39 @@ class RowAccess:
 
     def rows(self, caller: Caller, asset_id: str, *, where: Mapping[str, Any] | None = None,
              order_by: str | None = None, descending: bool = False, after: str | None = None,
-             first: int = 100) -> RowsResult:
-        if not 1 <= first <= MAX_PAGE:
+             first: int = 100, settle_later: bool = False) -> RowsResult:
+        """A page of rows; ``after`` is a cursor this path sealed for the same query.
+
+        :param settle_later: do not give back unserved rows now: the caller settles
+            ``result.reservation`` once it knows what was delivered (``settle(reservation, n)``),
+            so that a response that delivers nothing counts nothing
+        """
+        if isinstance(first, bool) or not isinstance(first, int) or not 1 <= first <= MAX_PAGE:
             raise QueryRejected(f"first must be between 1 and {MAX_PAGE}, not {first}")
+        descending = bool(descending)
         plan = self.plan_access(caller, asset_id, where=where, order_by=order_by)
-        grant = self.reserve(plan, first)
+        binding = cursor_binding(plan, order_by, descending)
+        position = None if after is None else self.cursors.open(after, binding)  # before any quota
+        reservation = self.reserve(plan, first)
         try:
             page = self.datastore.query(plan.table, filters=plan.filters, order_by=order_by,
-                                        descending=descending, after=after, limit=grant.granted_rows)
+                                        descending=descending, after=position,
+                                        limit=reservation.granted_rows)
         except BaseException:
-            self.ledger.settle(grant, rows_served=0)  # nothing was served: give the rows back
+            self.ledger.settle(reservation, rows_served=0)  # nothing was served: give the rows back
             raise
-        grant = self.settle(grant, len(page.rows))
+        served = len(page.rows)
+        if not settle_later:
+            grant = self.settle(reservation, served)
+        elif served < reservation.granted_rows:
+            grant = given_back(reservation, reservation.granted_rows - served)
+        else:
+            grant = reservation
         masker = plan.masker
+        cursor = None if page.next_cursor is None else self.cursors.seal(page.next_cursor, binding)
         return RowsResult(rows=masker.apply(page.rows), columns=masker.visible, masked=masker.masked,
-                          next_cursor=page.next_cursor, version=plan.version, grant=grant)
+                          next_cursor=cursor, version=plan.version, grant=grant,
+                          reservation=reservation)
 
     def plan_access(self, caller: Caller, asset_id: str, *, where: Mapping[str, Any] | None = None,
                     order_by: str | None = None, version: int | None = None,
@@ -195,8 +256,9 @@ class RowAccess:
         """Everything decided before the quota: the published version (the current one, or
         ``version`` if it has been published), the filters, the caller's grant and its tier.
 
-        Raises ``AccessDenied`` (who may not read) and ``QueryRejected`` (bad ``where`` or
-        ``order_by``); uses no quota.
+        Raises ``AccessDenied`` (who may not read; ``ColumnRefused`` when ``where`` or
+        ``order_by`` names a column the caller's tier masks or drops) and ``QueryRejected`` (bad
+        ``where`` or ``order_by``); uses no quota.
 
         :param scopes: an API key needs one of them (``rows`` takes ``rows:read``; exports also
             take ``exports:read``)
@@ -213,12 +275,13 @@ class RowAccess:
         if order_by is not None and order_by not in columns:
             raise QueryRejected(f"cannot sort by {order_by!r}: the asset has no such column")
         subject, grant_terms, mode_of, tier_key = self._grant(caller, entry, tuple(scopes))
+        masker = self._masker(entry, version_doc["number"], columns, tier_key, mode_of)
+        check_columns(masker, tier_key[0], filters, order_by)
         return AccessPlan(
             caller=caller, asset_id=asset_id, department_id=entry["department_id"],
             version=version_doc["number"], table=version_doc["table"], columns=columns,
             row_count=version_doc.get("row_count"), filters=tuple(filters), subject=subject,
-            terms=grant_terms,
-            masker=self._masker(entry, version_doc["number"], columns, tier_key, mode_of))
+            terms=grant_terms, masker=masker, tier=tier_key[0])
 
     def reserve(self, plan: AccessPlan, rows_wanted: int, *, continuation: bool = False,
                 final: bool = False) -> Grant:
@@ -279,13 +342,31 @@ class RowAccess:
 
     def _masker(self, entry: Mapping[str, Any], version: int, columns: Sequence[str], tier_key: tuple,
                 mode_of: Callable[[str], str]) -> RowMasker:
-        key = (entry["id"], version, tier_key)
+        # The entry's updated_at moves with every catalogue event (a clearance, new metadata),
+        # so a changed entry never meets a masker built from the old one.
+        key = (entry["id"], version, entry.get("updated_at"), tier_key)
         masker = self._maskers.get(key)
         if masker is None:
-            sensitivity = {i["name"]: Sensitivity(i["sensitivity"])
-                           for i in entry["metadata"]["information_items"]}
-            masker = self._maskers[key] = RowMasker(columns, sensitivity, mode_of)
+            if len(self._maskers) > 4096:
+                self._maskers.clear()  # stale keys of superseded entries: rebuilt on demand
+            kinds, cleared = column_kinds(entry, version)
+            masker = self._maskers[key] = RowMasker(columns, kinds, mode_of, revealed=cleared)
         return masker
+
+
+def column_kinds(entry: Mapping[str, Any], version: int
+                 ) -> tuple[dict[str, Sensitivity], dict[str, Sensitivity]]:
+    """Each column's kind of personal data for masking a version of a catalogue entry (the
+    declared sensitivity, else the import's detection unless a reviewer cleared it), and the
+    cleared detections (sent as stored, still counted for what a row reveals)."""
+    known = {k.value: k for k in Sensitivity}
+    declared = {i["name"]: known.get(i["sensitivity"], Sensitivity.NONE)
+                for i in entry["metadata"]["information_items"]}
+    version_doc = entry["versions"][version - 1]
+    detected = {c: known[k] for c, k in (version_doc.get("personal") or {}).items() if k in known}
+    cleared = {c: known[v["kind"]] for c, v in (entry.get("cleared_columns") or {}).items()
+               if v.get("kind") in known}
+    return effective_kinds(declared, detected, cleared), cleared
 
 
 def given_back(grant: Grant, rows: int) -> Grant:
@@ -304,6 +385,36 @@ def check_entitlement(entitlement: Entitlement) -> None:
                "expired": "the subscription has expired",
                "pending_payment": "the subscription waits for payment"}
     raise AccessDenied(reasons.get(entitlement.status, f"the subscription is {entitlement.status}"))
+
+
+def check_columns(masker: RowMasker, tier: str, filters: Sequence[Filter],
+                  order_by: str | None) -> None:
+    """The column rule: under a tier that masks or drops a column, no filter (any operator) and
+    no order may name it — each would answer guesses about values the caller may not see (eq
+    guesses, ``in`` bisection, ranges, ``contains``, the order of the rows)."""
+    masks, dropped = masker.masks, masker.dropped
+    if not masks and not dropped:
+        return
+    for f in filters:
+        if f.column in masks or f.column in dropped:
+            raise ColumnRefused(_hidden(f"cannot filter on \"{f.column}\"", f.column, masker, tier),
+                                "where", f.column)
+    if order_by is not None and (order_by in masks or order_by in dropped):
+        raise ColumnRefused(_hidden(f"cannot sort by \"{order_by}\"", order_by, masker, tier),
+                            "orderBy", order_by)
+
+
+def _hidden(what: str, column: str, masker: RowMasker, tier: str) -> str:
+    if column in masker.dropped:
+        return f"{what}: it is not part of your licence tier ({tier})"
+    return f"{what}: it is masked under your licence tier ({tier})"
+
+
+def cursor_binding(plan: AccessPlan, order_by: str | None, descending: bool) -> bytes:
+    """What a cursor is sealed to: the asset version and the whole query (order, direction,
+    filters), so it opens for the next page of the same query only."""
+    filters = [(f.column, f.op, f.value) for f in plan.filters]  # a dataclass repr costs 3x
+    return repr((plan.asset_id, plan.version, plan.table, order_by, descending, filters)).encode()
 
 
 def parse_where(where: Mapping[str, Any], columns: Sequence[str]) -> list[Filter]:

@@ -11,6 +11,11 @@ with ``final=True`` since it counts exactly the rows in hand), then sent. A part
 quota's edge sends the granted rows and ends the stream, so the quota is never exceeded and every
 sent row is metered once.
 
+The link dies with what made it: at download the subscription is checked again, and so is the
+API key the link was requested with (revoked or expired since: refused). The filter obeys the
+access path's column rule at request and at download, and asking for a link counts as a call
+under the plan's rate limit (its row estimate is an answer, so guessing with it is metered).
+
 Resuming: the order is fixed (``_row`` of an immutable table) and so are the filters, so "the
 rows after the first n" names the same rows on every worker; ``open(..., after_row=n)`` finds
 the n-th row's ``_row`` and continues after it. A client counts the rows it has received and
@@ -61,6 +66,7 @@ class ExportLink:
     format: str
     row_estimate: int
     version: int
+    grant: Grant | None = None
 
 
 def parquet_available() -> bool:
@@ -93,8 +99,10 @@ class Exports:
     def request(self, caller: Caller, asset_id: str, *, format: str,
                 where: Mapping[str, Any] | None = None,
                 columns: Sequence[str] | None = None) -> ExportLink:
-        """A signed link to the export; raises ``AccessDenied``, ``QueryRejected`` (the filter)
-        or ``ExportRefused``. Uses no quota: the download is metered."""
+        """A signed link to the export; raises ``AccessDenied`` (``ColumnRefused``: the filter
+        names a column the tier masks or drops), ``QueryRejected`` (the filter), ``ExportRefused``
+        or ``QuotaRefused``. Counts one call and no rows (the download reserves the rows): the
+        row estimate answers questions about the rows, so it is rate-limited like ``rows``."""
         if format not in FORMATS:
             raise ExportRefused(f"{format!r} is not a format; use one of {', '.join(FORMATS)}",
                                 "INVALID_FORMAT", "format")
@@ -104,6 +112,7 @@ class Exports:
                                 "format")
         plan = self.access.plan_access(caller, asset_id, where=where, scopes=EXPORT_SCOPES)
         chosen = self._columns(plan, columns)
+        grant = self.access.reserve(plan, 0, final=True)
         estimate = self._total(plan)
         actor = caller.actor
         token, expires_at = self.signer.sign(actor.user_id, {
@@ -111,24 +120,29 @@ class Exports:
             "col": list(chosen) if columns is not None else None,
             "name": actor.name, "role": actor.role.value, "dept": actor.department_id,
             "org": actor.organisation_id,
-            "scp": list(caller.scopes) if caller.scopes is not None else None})
+            "scp": list(caller.scopes) if caller.scopes is not None else None,
+            "key": caller.key_id})
         return ExportLink(path=f"/exports/{token}", expires_at=expires_at, format=format,
-                          row_estimate=estimate, version=plan.version)
+                          row_estimate=estimate, version=plan.version, grant=grant)
 
     # ---- downloading ---------------------------------------------------------------------------
 
     def open(self, token: str, *, ip: str = "", after_row: int = 0) -> "ExportStream":
         """Verify the link, check the entitlement again, reserve and read the first block.
 
-        Raises ``InvalidTokenError`` (expired, tampered), ``AccessDenied`` (revoked since),
+        Raises ``InvalidTokenError`` (expired, tampered), ``AccessDenied`` (the subscription or
+        the API key that asked for the link revoked since),
         ``ExportRefused`` (``after_row`` past the end) or ``QuotaRefused`` (nothing is left:
         nothing is sent)."""
         claims = self.signer.verify(token)
         try:
             actor = Actor(user_id=claims["sub"], name=claims["name"], role=Role(claims["role"]),
                           department_id=claims.get("dept"), organisation_id=claims.get("org"))
-            scopes = claims.get("scp")
-            caller = Caller(actor=actor, scopes=None if scopes is None else tuple(scopes), ip=ip)
+            scopes, key_id = claims.get("scp"), claims.get("key")
+            if key_id is not None and not isinstance(key_id, str):
+                raise TypeError("key")
+            caller = Caller(actor=actor, scopes=None if scopes is None else tuple(scopes), ip=ip,
+                            key_id=key_id)
             asset_id, version, format = claims["ast"], claims["ver"], claims["fmt"]
             where, wanted = claims.get("whr"), claims.get("col")
         except (KeyError, ValueError, TypeError):
@@ -137,6 +151,8 @@ class Exports:
             raise InvalidTokenError("missing_claim", "The link does not state an export.") from None
         if format not in FORMATS:
             raise ExportRefused(f"the link names an unknown format {format!r}", "INVALID_FORMAT")
+        if caller.key_id is not None:
+            self.access.check_api_key(caller.key_id, actor.organisation_id)
         plan = self.access.plan_access(caller, asset_id, where=where, version=version,
                                        scopes=EXPORT_SCOPES)
         chosen = self._columns(plan, wanted)
@@ -283,9 +299,15 @@ class ExportStream:
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(self.columns)
         booleans = [i for i, c in enumerate(self.columns) if self.types.get(c) is ColumnType.BOOLEAN]
+        # Text cells only: numbers (a negative integer or decimal) stay numbers.
+        masked = self.plan.masker.masks
+        texts = [i for i, c in enumerate(self.columns)
+                 if self.types.get(c) is ColumnType.STRING or c in masked]
         for rows in self._values():
             if booleans:
                 rows = [_csv_booleans(row, booleans) for row in rows]
+            if texts:
+                rows = _csv_neutralised(rows, texts)
             writer.writerows(rows)
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
@@ -320,6 +342,28 @@ def _csv_booleans(row: Any, booleans: list[int]) -> list[Any]:
         if values[i] is not None:
             values[i] = "true" if values[i] else "false"
     return values
+
+
+# OWASP's CSV injection rule: a spreadsheet runs a cell that starts with one of these as a
+# formula (a tab or carriage return can hide one), so such a text cell gets a leading quote.
+_FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
+
+
+def _csv_neutralised(rows: Sequence[Any], texts: list[int]) -> list[Any]:
+    """The rows with each text cell (at ``texts``) that a spreadsheet would run prefixed with
+    ``'``; a row is copied only when one of its cells changes."""
+    starts = _FORMULA_STARTS
+    result = []
+    for row in rows:
+        values = None
+        for i in texts:
+            value = row[i]
+            if value.__class__ is str and value[:1] in starts:
+                if values is None:
+                    values = list(row)
+                values[i] = "'" + value
+        result.append(row if values is None else values)
+    return result
 
 
 def _arrow_type(pa: Any, column_type: ColumnType | None, masked: bool) -> Any:

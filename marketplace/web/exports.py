@@ -3,13 +3,15 @@
 The token is the credential (no Authorization header). Refusals are JSON in the GraphQL error
 shape, ``{"errors": [{"message", "extensions": {"code", ...}}]}``: 401 UNAUTHENTICATED (the link
 expired, was altered or is not a link: ``reason`` says which), 403 FORBIDDEN (the entitlement
-is gone since the link was issued), 404 NOT_FOUND (the asset was withdrawn), 400 BAD_USER_INPUT
-(a bad ``after_row``), 429 QUOTA_EXCEEDED / RATE_LIMITED with ``Retry-After`` (nothing left to
-send). Everything is decided, and the first block reserved, before the status line is sent.
+is gone since the link was issued, the API key that asked for it was revoked or has expired, or
+the filter names a column the tier now masks), 404 NOT_FOUND (the asset was withdrawn), 400
+BAD_USER_INPUT (a bad ``after_row``), 429 QUOTA_EXCEEDED / RATE_LIMITED with ``Retry-After``
+(nothing left to send). Everything is decided, and the first block reserved, before the status line is sent.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -22,6 +24,9 @@ from marketplace.datastore import QueryRejected
 from marketplace.identity import InvalidTokenError
 from marketplace.services.access import AccessDenied, QuotaRefused
 from marketplace.services.exports import ExportRefused, Exports, ExportStream
+
+
+_AFTER_ROW = re.compile(r"[0-9]{1,18}")
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None,
@@ -49,7 +54,9 @@ def exports_route(exports: Exports, *,
     async def download(request: Request) -> Response:
         token = request.path_params["token"]
         raw = request.query_params.get("after_row", "0")
-        if not raw.isdigit():
+        # ASCII digits only: str.isdigit also accepts "²" and other digits int() refuses, and
+        # a bounded length keeps int() cheap (no export has 10^18 rows).
+        if _AFTER_ROW.fullmatch(raw) is None:
             return _error(400, "BAD_USER_INPUT", "after_row is a whole number of rows, 0 or more")
         ip = request.client.host if request.client else ""
         try:

@@ -19,7 +19,9 @@ Limits
     ``GRAPHQL_PARSE_FAILED``); depth, aliases, root fields, cost and page size as validation rules
     (:mod:`marketplace.web.graphql_limits`); JSON bodies ≤ ``max_body_bytes``, multipart bodies ≤
     ``max_upload_bytes`` — counted while the body streams, refused up front when Content-Length
-    already says so (413 ``PAYLOAD_TOO_LARGE``).
+    already says so (413 ``PAYLOAD_TOO_LARGE``). A multipart body is read only after
+    ``authorize_upload`` accepted the request's credentials: an anonymous or wrong-role upload is
+    refused (401/403) with nothing spooled.
 
 Caching
     Parsing and validation run once per query text: the document, its validation errors (an
@@ -49,7 +51,11 @@ HTTP status
 Context
     ``await context_factory(request)`` gives the context dict; the endpoint adds ``"request"``.
     After execution ``context["response_headers"]`` (dict) is merged into the HTTP headers and
-    ``context["response_extensions"]`` (dict) into the response's ``extensions``.
+    ``context["response_extensions"]`` (dict) into the response's ``extensions``. Resolvers that
+    reserved something for their answer (a ``rows`` page's quota) leave an object with ``path``
+    (the field's response path) and ``finish(delivered)`` in ``context["grants"]``: after
+    execution each is told whether its field reached the response — with ``data: null`` (a
+    later field refused) none did — before the headers and extensions are read.
 """
 
 from __future__ import annotations
@@ -131,6 +137,19 @@ def _error_response(status: int, message: str, code: str, headers: dict[str, str
                           status_code=status, headers=headers)
 
 
+def _delivered(data: Any, path: tuple[str | int, ...]) -> bool:
+    """Whether the response's ``data`` holds a value at ``path``."""
+    value = data
+    for key in path:
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+            value = value[key]
+        else:
+            return False
+    return value is not None
+
+
 class _RequestError(Exception):
     """The request is refused before any operation runs."""
 
@@ -182,6 +201,7 @@ class GraphQLEndpoint:
         max_upload_bytes: int = 50 * 2**20,
         max_body_bytes: int = 2 * 2**20,
         max_upload_files: int = 100,
+        authorize_upload: Callable[[Request], Awaitable[None]] | None = None,
         logger: logging.Logger | None = None,
         cache_size: int = 512,
     ) -> None:
@@ -194,6 +214,8 @@ class GraphQLEndpoint:
         :param max_upload_bytes: largest multipart (upload) request body.
         :param max_body_bytes: largest JSON request body.
         :param max_upload_files: most files in one multipart request.
+        :param authorize_upload: awaited before a multipart body is read; raises an
+            :class:`ApiError` (401, 403) to refuse the request with not a byte of it spooled.
         :param logger: where masked internal errors are logged with their reference.
         :param cache_size: validated query texts kept (LRU); 0 turns the cache off.
         """
@@ -205,6 +227,7 @@ class GraphQLEndpoint:
         self.max_upload_bytes = max_upload_bytes
         self.max_body_bytes = max_body_bytes
         self.max_upload_files = max_upload_files
+        self.authorize_upload = authorize_upload
         self.logger = logger or logging.getLogger(__name__)
         self.cache_size = cache_size
         self._hide_suggestions = not introspection
@@ -278,6 +301,12 @@ class GraphQLEndpoint:
             raise _RequestError(400, "Multipart requests must carry a 'GraphQL-Preflight: 1' (or "
                                      "'Apollo-Require-Preflight') header, which protects against "
                                      "cross-site request forgery.")
+        if self.authorize_upload is not None:
+            try:
+                await self.authorize_upload(request)
+            except ApiError as exc:  # the body stays unread: close rather than drain it
+                return _error_response(exc.http_status, exc.message, exc.code,
+                                       headers={"Connection": "close"}, **exc.extra)
         limit = self.max_upload_bytes
         length = declared_length(request)
         if length is not None and length > limit:
@@ -353,6 +382,9 @@ class GraphQLEndpoint:
                          hide_suggestions=self._hide_suggestions)
         if isawaitable(result):
             result = await result
+        held = context.get("grants")
+        if held:
+            self._finish_held(held, result.data)
 
         status = 200
         headers = context.get("response_headers") or None
@@ -374,6 +406,16 @@ class GraphQLEndpoint:
         if extensions:
             body["extensions"] = extensions
         return ORJSONResponse(body, status_code=status, headers=headers)
+
+    def _finish_held(self, held: list[Any], data: dict[str, Any] | None) -> None:
+        """Tell each held reservation whether its field is in the response; a failure to settle
+        keeps what was reserved (metered ≥ served) and never costs the response."""
+        for item in held:
+            try:
+                item.finish(_delivered(data, item.path))
+            except Exception:
+                self.logger.exception("settling the reservation of %s failed",
+                                      ".".join(map(str, item.path)))
 
     def _select(self, prepared: _Prepared, operation_name: str | None) -> _Operation:
         operations = prepared.operations

@@ -1,4 +1,4 @@
-"""The ``requestExport`` mutation: checks who asks and what (no quota yet) and answers a
+"""The ``requestExport`` mutation: checks who asks and what (one call, no rows yet) and answers a
 short-lived signed link, ``/exports/<token>``, that streams the rows (metered as they go)."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ from graphene.types.generic import GenericScalar
 
 from marketplace.api.errors import UnauthenticatedError
 from marketplace.api.payload import user_error_type
+from marketplace.api.rows.schema import quota_refusal, report_quota
 from marketplace.datastore import QueryRejected
-from marketplace.services.access import AccessDenied
+from marketplace.services.access import AccessDenied, ColumnRefused, QuotaRefused
 from marketplace.services.exports import ExportRefused
 
 EXPORT_ERROR_CODES = ("NOT_FOUND", "FORBIDDEN", "INVALID_FILTER", "UNKNOWN_COLUMN",
@@ -51,9 +52,11 @@ class RequestExportPayload(graphene.ObjectType):
 
 class RequestExport(graphene.Mutation):
     """A short-lived (15 min) signed link that streams a published asset's rows as CSV, NDJSON or
-    Parquet under your licence (masked by its tier). Uses no quota: the download reserves it,
-    5,000 rows at a time, and stops at your quota's edge. Needs an API key with `exports:read`
-    (or `rows:read`) or a login."""
+    Parquet under your licence (masked by its tier). Counts one call (under your plan's rate
+    limit: past it, `RATE_LIMITED`) and no rows: the download reserves them, 5,000 rows at a
+    time, and stops at your quota's edge. `where` may not name a column your tier masks or
+    drops (`FORBIDDEN` on `where`). Needs an API key with `exports:read` (or `rows:read`) or a
+    login. The link dies with the API key that asked for it."""
 
     class Arguments:
         asset_id = graphene.ID(required=True)
@@ -81,11 +84,17 @@ class RequestExport(graphene.Mutation):
             return _refused(exc.message, "INVALID_FILTER", "where")
         except ExportRefused as exc:
             return _refused(exc.message, exc.code, exc.field)
+        except ColumnRefused as exc:
+            return _refused(exc.message, "FORBIDDEN", exc.field)
+        except QuotaRefused as refused:
+            raise quota_refusal(context, refused) from None
         except AccessDenied as exc:
             if exc.code == "UNAUTHENTICATED":
                 raise UnauthenticatedError(exc.message) from None
             return _refused(exc.message, "NOT_FOUND" if exc.code == "NOT_FOUND" else "FORBIDDEN",
                             "assetId")
+        if link.grant is not None:
+            report_quota(context, link.grant)
         url = context["public_url"].rstrip("/") + link.path
         return {"export": {"url": url, "path": link.path, "expires_at": link.expires_at,
                            "format": link.format, "version": link.version,

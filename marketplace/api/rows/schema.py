@@ -1,9 +1,19 @@
 """The ``rows`` query: a page of an asset's rows as JSON objects (one scalar per row, not one
 GraphQL field per cell: the page is the hot path), with the quota in ``extensions.quota`` and
-in RateLimit headers."""
+in RateLimit headers.
+
+Nothing served, nothing counted — also across fields: a request may hold several aliased
+``rows`` fields, and a later one refused (a 429 with ``data: null``) takes the earlier pages out
+of the response. So each page's unserved rows are settled only once the response is known: the
+resolver leaves a ``HeldPage`` in ``context["grants"]`` and the endpoint calls ``finish`` with
+whether the page reached the response. A page that did not gives all its rows back (its call
+stays counted: the query ran, and the rate limit is about calls made).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import graphene
@@ -17,7 +27,14 @@ from marketplace.api.errors import (
     UnauthenticatedError,
 )
 from marketplace.datastore import QueryRejected
-from marketplace.services.access import AccessDenied, QuotaRefused, RowsResult
+from marketplace.services.access import (
+    AccessDenied,
+    ColumnRefused,
+    QuotaRefused,
+    RowAccess,
+    RowsResult,
+    given_back,
+)
 
 
 class RowPageInfo(graphene.ObjectType):
@@ -44,7 +61,9 @@ class RowQueries(graphene.ObjectType):
         RowPage, required=True,
         description="Rows of a published asset under your licence: filter with `where` "
                     '(`{"所属区县": "霍山县", "注册资本": {"gte": 100}}`; operators eq ne lt lte gt '
-                    "gte in contains), sort with `orderBy`, page with `first` (≤ 1000) and `after`. "
+                    "gte in contains), sort with `orderBy`, page with `first` (≤ 1000) and `after` "
+                    "(an opaque cursor, valid for the same query only). A column your licence tier "
+                    "masks or drops cannot be filtered on or sorted by (`FORBIDDEN`). "
                     "Every page is metered against your quota.",
         asset_id=graphene.ID(required=True), where=GenericScalar(), order_by=graphene.String(),
         descending=graphene.Boolean(default_value=False), first=graphene.Int(default_value=100),
@@ -54,22 +73,65 @@ class RowQueries(graphene.ObjectType):
     def resolve_rows(root: Any, info: Any, asset_id: str, first: int, descending: bool,
                      where: Any = None, order_by: str | None = None, after: str | None = None) -> dict:
         context = info.context
+        access: RowAccess = context["row_access"]
+        if first is None:  # an explicit null asks for the default page
+            first = 100
         try:
-            result = context["row_access"].rows(
+            result = access.rows(
                 context["caller"], asset_id, where=where, order_by=order_by, descending=descending,
-                after=after, first=first)
+                after=after, first=first, settle_later=True)
         except QueryRejected as exc:
             raise BadUserInputError(exc.message) from None
+        except ColumnRefused as exc:
+            raise ForbiddenError(exc.message, field=exc.field, column=exc.column) from None
         except AccessDenied as exc:
             raise _denied(exc) from None
         except QuotaRefused as refused:
-            _report_quota(context, refused.grant)
-            if refused.grant.refusal == "rate":
-                raise RateLimitedError(str(refused), retry_after=refused.grant.retry_after_seconds) from None
-            raise QuotaExceededError(str(refused), retry_after=refused.grant.retry_after_seconds,
-                                     reset_at=refused.grant.reset_at.isoformat()) from None
-        _report_quota(context, result.grant)
+            raise quota_refusal(context, refused) from None
+        report_quota(context, result.grant, own=result.reservation.record_id)
+        context.setdefault("grants", []).append(
+            HeldPage(tuple(info.path.as_list()), _finisher(context, access, result)))
         return _page(result)
+
+
+@dataclass(frozen=True)
+class HeldPage:
+    """A page whose unserved rows are settled once the response is known.
+
+    :ivar path: the field's response path (``["rows"]``, ``["second"]`` for an alias)
+    :ivar finish: told whether the page reached the response; settles the reservation
+    """
+
+    path: tuple[str | int, ...]
+    finish: Callable[[bool], None]
+
+
+def _finisher(context: dict, access: RowAccess, result: RowsResult) -> Callable[[bool], None]:
+    def finish(delivered: bool) -> None:
+        reservation = result.reservation
+        served = len(result.rows) if delivered else 0
+        if access.settle(reservation, served) is reservation:
+            return  # nothing to give back, or the ledger kept it (already fed)
+        view, own = context.get("quota_view", (None, None))
+        if view is None or view.subject != reservation.subject:
+            return
+        # The quota shown counts this page's served rows if it is this page's own report, and
+        # all its reserved rows if a later field's reservation reported it.
+        counted = len(result.rows) if own == reservation.record_id else reservation.granted_rows
+        if counted > served:
+            report_quota(context, given_back(view, counted - served), own=own)
+
+    return finish
+
+
+def quota_refusal(context: dict, refused: QuotaRefused) -> Exception:
+    """The top-level error of a quota or rate-limit refusal (HTTP 429), quota reported."""
+    grant = refused.grant
+    report_quota(context, grant)
+    if grant.refusal == "rate":
+        return RateLimitedError(str(refused), retry_after=grant.retry_after_seconds)
+    return QuotaExceededError(str(refused), retry_after=grant.retry_after_seconds,
+                              reset_at=grant.reset_at.isoformat())
 
 
 def _page(result: RowsResult) -> dict:
@@ -87,8 +149,13 @@ def _denied(exc: AccessDenied) -> Exception:
     return ForbiddenError(exc.message)
 
 
-def _report_quota(context: dict, grant: Any) -> None:
-    """The quota on every data response: ``extensions.quota`` and RateLimit headers."""
+def report_quota(context: dict, grant: Any, *, own: str | None = None) -> None:
+    """The quota on every data response: ``extensions.quota`` and RateLimit headers.
+
+    :param own: the record id of the held page this grant is the view of (None: a refusal's or
+        another reservation's grant)
+    """
+    context["quota_view"] = (grant, own)
     context.setdefault("response_extensions", {})["quota"] = grant.quota_extension()
     headers = context.setdefault("response_headers", {})
     reset = max(0, int((grant.reset_at - context["now"]()).total_seconds()))
