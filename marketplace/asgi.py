@@ -2,6 +2,11 @@
 
 Workers create no tables (``databank migrate`` did, once); every worker follows the log into the
 read models, and the tracking row lock makes each notification apply exactly once.
+
+The app believes ``X-Forwarded-For`` only from ``DATABANK_TRUSTED_PROXIES`` (web/app.py), so
+uvicorn must not apply forwarded headers itself: ``databank serve`` runs it with
+``proxy_headers=False``; started by hand, run ``uvicorn marketplace.asgi:app --no-proxy-headers``
+(uvicorn's default trusts them from 127.0.0.1, and the client address could then be rotated).
 """
 
 from __future__ import annotations

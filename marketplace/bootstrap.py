@@ -12,7 +12,10 @@ from pathlib import Path
 
 from marketplace.billing.service import Billing
 from marketplace.datastore import Datastore, PostgresDatastore, SQLiteDatastore
+from marketplace.datastore.limits import ImportLimits
+from marketplace.datastore.cursors import CursorSealer, load_or_create_cursor_key
 from marketplace.identity import KeyRing, PasswordHasher, StatementSigner, TokenService
+from marketplace.identity.throttle import LoginThrottle
 from marketplace.metering import QuotaLedger, SQLiteQuotaLedger
 from marketplace.metering.unmetered import UnmeteredLedger
 from marketplace.projections.catalogue_view import CatalogueView
@@ -56,6 +59,8 @@ class DataBank:
     escalation: PeriodicJob | None = None
     exports: Exports | None = None
     billing: Billing | None = None
+    #: failed logins per account and client address, in this process (see identity/throttle.py)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     def __post_init__(self) -> None:
         if self.escalation is None:
@@ -115,7 +120,8 @@ def build(settings: Settings, *, create_tables: bool = True, fast_hashing: bool 
 
         pg = PostgresParams.from_url(settings.database_url)
         store_config = EventStoreConfig(kind="postgres", postgres=pg, create_tables=create_tables)
-        datastore: Datastore = PostgresDatastore(pg.conninfo, schema=pg.schema)
+        datastore: Datastore = PostgresDatastore(pg.conninfo, schema=pg.schema,
+                                                 import_limits=_import_limits(settings))
         pg_view = PostgresCatalogueView(pg.conninfo, pg.schema, create_tables=create_tables)
         closers.append(pg_view.close)
         view: CatalogueView = pg_view
@@ -128,7 +134,7 @@ def build(settings: Settings, *, create_tables: bool = True, fast_hashing: bool 
     else:
         store_config = EventStoreConfig(kind="sqlite", directory=data_dir / "events",
                                         create_tables=create_tables)
-        datastore = SQLiteDatastore(data_dir / "datastore.sqlite3")
+        datastore = SQLiteDatastore(data_dir / "datastore.sqlite3", import_limits=_import_limits(settings))
         view = SQLiteCatalogueView(data_dir / "read-models" / "catalogue.sqlite3")
         entitlements = SQLiteEntitlementsView(data_dir / "read-models" / "entitlements.sqlite3")
         # One process serves SQLite, and its requests reach the ledger one after another:
@@ -140,20 +146,28 @@ def build(settings: Settings, *, create_tables: bool = True, fast_hashing: bool 
     if hasattr(datastore, "close"):
         closers.append(datastore.close)
     return _assemble(settings, store_config, datastore, view, entitlements, ledger,
-                     KeyRing.load_or_create(data_dir), fast_hashing, closers)
+                     KeyRing.load_or_create(data_dir), fast_hashing, closers,
+                     CursorSealer(load_or_create_cursor_key(data_dir)))
 
 
 def build_in_memory(settings: Settings | None = None) -> DataBank:
     """A complete data bank in memory (unit and BDD tests): POPO events, SQLite in memory."""
     settings = settings or Settings()
-    return _assemble(settings, EventStoreConfig(kind="memory"), SQLiteDatastore(":memory:"),
+    return _assemble(settings, EventStoreConfig(kind="memory"),
+                     SQLiteDatastore(":memory:", import_limits=_import_limits(settings)),
                      SQLiteCatalogueView(":memory:"), SQLiteEntitlementsView(":memory:"),
-                     SQLiteQuotaLedger(":memory:"), KeyRing.ephemeral(), True, [])
+                     SQLiteQuotaLedger(":memory:"), KeyRing.ephemeral(), True, [],
+                     CursorSealer.ephemeral())
+
+
+def _import_limits(settings: Settings) -> ImportLimits:
+    return ImportLimits(max_rows=settings.max_import_rows)
 
 
 def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Datastore,
               view: CatalogueView, entitlements: EntitlementsView, ledger: QuotaLedger,
-              keyring: KeyRing, fast_hashing: bool, closers: list) -> DataBank:
+              keyring: KeyRing, fast_hashing: bool, closers: list,
+              cursors: CursorSealer) -> DataBank:
     catalogue = Catalogue(store_config.env_for(Catalogue.name), datastore=datastore)
     hasher = PasswordHasher(fast=fast_hashing)
     staff = StaffDirectory(store_config.env_for(StaffDirectory.name), hasher=hasher)
@@ -174,7 +188,7 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
         catalogue_follower=follower, entitlements_follower=entitlements_follower,
         anonymous=AnonymousAllowance(rows_per_month=settings.anonymous_rows_per_month,
                                      calls_per_minute=settings.anonymous_calls_per_minute),
-        key_use=KeyUseRecorder(marketplace.touch_api_key))
+        key_use=KeyUseRecorder(marketplace.touch_api_key), cursors=cursors)
     # Export links are judged by the access path's clock (settable in tests), like API keys.
     exports = Exports(row_access, StatementSigner(keyring, audience=EXPORT_AUDIENCE,
                                                   issuer=settings.public_url,

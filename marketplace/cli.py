@@ -14,6 +14,18 @@ from marketplace.bootstrap import DataBank, build
 from marketplace.settings import Settings
 
 
+#: uvicorn never believes X-Forwarded-For itself (it would, by default, from 127.0.0.1): the app
+#: applies DATABANK_TRUSTED_PROXIES (web/app.py), so one setting decides for every way of serving.
+UVICORN_OPTIONS = {"proxy_headers": False}
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _bank(create_tables: bool = True) -> DataBank:
     try:
         return build(Settings.from_env(), create_tables=create_tables)
@@ -27,7 +39,9 @@ def main(verbose: bool) -> None:
     """六安市数据银行 — the Lu'an Data Bank.
 
     Settings come from the environment: DATABANK_DATA_DIR (default ./var), DATABANK_DATABASE_URL
-    (postgresql://...; default: embedded SQLite), DATABANK_ENV (development|production).
+    (postgresql://...; default: embedded SQLite), DATABANK_ENV (development|production; production
+    never seeds the demo from `serve`), DATABANK_TRUSTED_PROXIES (reverse proxies whose
+    X-Forwarded-For is believed; default none).
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -38,13 +52,20 @@ def main(verbose: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="API worker processes (PostgreSQL only: SQLite is one process).")
-@click.option("--demo/--no-demo", default=True, show_default=True,
-              help="Seed the Lu'an demo into an empty store first.")
-def serve(host: str, port: int, workers: int, demo: bool) -> None:
-    """Run the data bank (seeding the demo into an empty store)."""
+@click.option("--demo/--no-demo", default=None,
+              help="Seed the Lu'an demo into an empty store first (default: in development; "
+                   "never in production).")
+def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
+    """Run the data bank (in development, seeding the demo into an empty store)."""
     import uvicorn
 
-    settings = Settings.from_env()
+    settings = _settings()
+    if demo is None:
+        demo = settings.is_development
+    elif demo and not settings.is_development:
+        # The demo's passwords are printed in its welcome and its docs: never a production login.
+        raise click.ClickException("production never seeds the demo from `databank serve` (its "
+                                   "passwords are published); run `databank demo` if you mean it")
     if workers > 1 and not settings.database_url:
         raise click.ClickException("--workers > 1 needs DATABANK_DATABASE_URL (PostgreSQL): "
                                    "the embedded SQLite store serves one process")
@@ -53,19 +74,20 @@ def serve(host: str, port: int, workers: int, demo: bool) -> None:
         bank = _bank(create_tables=True)
         if demo:
             _seed(bank)
+        seeded = _is_seeded(bank)
         bank.close()
         os.environ["DATABANK_WORKER_CREATE_TABLES"] = "no"
-        _print_welcome(settings, host, port)
+        _print_welcome(settings, host, port, seeded)
         uvicorn.run("marketplace.asgi:app", host=host, port=port, workers=workers,
-                    log_level="warning")
+                    log_level="warning", **UVICORN_OPTIONS)
         return
     bank = _bank()
     if demo:
         _seed(bank)
     from marketplace.web.app import create_app
 
-    _print_welcome(settings, host, port)
-    uvicorn.run(create_app(bank), host=host, port=port, log_level="warning")
+    _print_welcome(settings, host, port, _is_seeded(bank))
+    uvicorn.run(create_app(bank), host=host, port=port, log_level="warning", **UVICORN_OPTIONS)
 
 
 @main.command()
@@ -81,6 +103,9 @@ def migrate() -> None:
               help="Rows of the enterprise registry (default: the demo's 100,000).")
 def demo(enterprise_rows: int | None) -> None:
     """Seed the Lu'an demo (departments, staff, published assets) into an empty store."""
+    if not _settings().is_development:
+        click.echo("WARNING: seeding the demo into a production store: its logins have published "
+                   "passwords. Change them, or use this store for demonstrations only.", err=True)
     bank = _bank()
     try:
         _seed(bank, enterprise_rows)
@@ -196,7 +221,13 @@ def _seed(bank: DataBank, enterprise_rows: int | None = None) -> None:
     click.echo(f"Demo seeded in {time.perf_counter() - started:.1f} s.")
 
 
-def _print_welcome(settings: Settings, host: str, port: int) -> None:
+def _is_seeded(bank: DataBank) -> bool:
+    from marketplace.demo.seed import is_seeded
+
+    return is_seeded(bank)
+
+
+def _print_welcome(settings: Settings, host: str, port: int, seeded: bool) -> None:
     from marketplace.demo.seed import API_KEY_FILE, DEMO_PASSWORD, demo_logins
 
     base = f"http://{host}:{port}"
@@ -205,16 +236,25 @@ def _print_welcome(settings: Settings, host: str, port: int) -> None:
     if settings.is_development:
         click.echo(f"  GraphiQL:  {base}/graphql")
     click.echo(f"  Catalogue: {base}/   JWKS: {base}/.well-known/jwks.json   Health: {base}/healthz")
-    click.echo(f"  Demo logins (password {DEMO_PASSWORD}):")
-    for login in demo_logins():
+    if seeded and not settings.is_development:
+        click.echo("WARNING: this production store holds the demo, whose passwords are published.",
+                   err=True)
+    elif seeded:
+        _print_demo_logins(settings, API_KEY_FILE, DEMO_PASSWORD, demo_logins())
+    click.echo("")
+    sys.stdout.flush()
+
+
+def _print_demo_logins(settings: Settings, key_file_name: str, password: str, logins: list) -> None:
+    click.echo(f"  Demo logins (password {password}):")
+    for login in logins:
         suffix = f" — {login.department}" if login.department else ""
         click.echo(f"    {login.username:<28} {login.role}{suffix}")
     click.echo("  Log in with: mutation { login(username: \"admin\", password: \"...\") { token } }")
-    key_file = Path(settings.data_dir) / API_KEY_FILE
+    key_file = Path(settings.data_dir) / key_file_name
     if key_file.exists():
         click.echo(f"  Demo API key of the startup member: {key_file.read_text(encoding='utf-8').strip()}")
         click.echo("    send it as: Authorization: Bearer <key>")
-    click.echo("")
     sys.stdout.flush()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,13 @@ class Settings:
         the datastore and the read models to PostgreSQL (``DATABANK_DATABASE_URL``)
     :param environment: ``development`` (GraphiQL, introspection) or ``production``
     :param max_upload_bytes: the largest version upload accepted (``DATABANK_MAX_UPLOAD_MB``)
+    :param max_import_rows: the most data rows one upload may have (``DATABANK_MAX_IMPORT_ROWS``;
+        the other import limits are ``marketplace.datastore.limits.ImportLimits``'s)
+    :param max_body_bytes: the largest JSON request body, GraphQL or webhook
+        (``DATABANK_MAX_BODY_MB``, default 1)
+    :param trusted_proxies: addresses or networks of the reverse proxies whose
+        ``X-Forwarded-For``/``X-Forwarded-Proto`` are believed (``DATABANK_TRUSTED_PROXIES``,
+        comma-separated; default none: the client address is the connection's peer)
     :param token_ttl_minutes: lifetime of staff JWTs
     :param anonymous_rows_per_month: rows of open data an anonymous IP may read a month
         (``DATABANK_ANONYMOUS_ROWS``); ``anonymous_calls_per_minute`` its rate limit
@@ -40,6 +48,9 @@ class Settings:
     database_url: str | None = None
     environment: str = "development"
     max_upload_bytes: int = 512 * 2**20
+    max_import_rows: int = 10_000_000
+    max_body_bytes: int = 2**20
+    trusted_proxies: tuple[str, ...] = ()
     token_ttl_minutes: int = 30
     public_url: str = "http://127.0.0.1:8000"
     projection_poll_seconds: float = 0.2
@@ -64,6 +75,9 @@ class Settings:
             database_url=env.get("DATABANK_DATABASE_URL") or None,
             environment=environment,
             max_upload_bytes=int(float(env.get("DATABANK_MAX_UPLOAD_MB", "512")) * 2**20),
+            max_import_rows=int(env.get("DATABANK_MAX_IMPORT_ROWS", "10000000")),
+            max_body_bytes=int(float(env.get("DATABANK_MAX_BODY_MB", "1")) * 2**20),
+            trusted_proxies=_proxies(env.get("DATABANK_TRUSTED_PROXIES", "")),
             token_ttl_minutes=int(env.get("DATABANK_TOKEN_TTL_MINUTES", "30")),
             public_url=env.get("DATABANK_PUBLIC_URL", "http://127.0.0.1:8000"),
             anonymous_rows_per_month=int(env.get("DATABANK_ANONYMOUS_ROWS", "10000")),
@@ -80,3 +94,16 @@ class Settings:
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+
+def _proxies(value: str) -> tuple[str, ...]:
+    """``DATABANK_TRUSTED_PROXIES``: addresses and networks (CIDR), checked here so that a typo
+    stops the start instead of silently trusting nobody (or everybody)."""
+    proxies = tuple(item.strip() for item in value.split(",") if item.strip())
+    for item in proxies:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"DATABANK_TRUSTED_PROXIES: {item!r} is not an IP address or network "
+                             "(like 10.0.0.0/8)") from None
+    return proxies

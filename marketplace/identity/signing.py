@@ -4,6 +4,8 @@ key on the ring; the audience and issuer required; time claims left to the calle
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timezone
 from typing import Any, Sequence
 
 import jwt
@@ -33,6 +35,23 @@ class InvalidTokenError(Exception):
             raise ValueError(f"unknown reason {reason!r}")
         self.reason = reason
         super().__init__(message or _MESSAGES[reason])
+
+
+def seconds_claim(payload: dict[str, Any], claim: str, what: str = "token") -> datetime:
+    """A time claim (``exp``, ``iat``, ``nbf``) as an aware datetime, whole seconds.
+
+    Signed is not sane: JSON numbers may be ``1e20``, ``NaN`` or ``Infinity`` (Python's parser
+    accepts them), none of which is a date — each is a malformed token, never an overflow."""
+    value = payload.get(claim)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InvalidTokenError("malformed", f"The {what}'s {claim!r} claim is not a number of seconds.")
+    try:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(value)
+        return datetime.fromtimestamp(int(value), timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise InvalidTokenError("malformed", f"The {what}'s {claim!r} claim is not a time this "
+                                             "data bank can represent.") from None
 
 
 def sign(keyring: KeyRing, payload: dict[str, Any]) -> str:

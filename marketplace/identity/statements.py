@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from marketplace.identity.keys import KeyRing
-from marketplace.identity.signing import InvalidTokenError, decode, sign
+from marketplace.identity.signing import InvalidTokenError, decode, seconds_claim, sign
 from marketplace.identity.tokens import DEFAULT_ISSUER
 
 _REQUIRED = ("iss", "aud", "sub", "iat", "exp", "jti")
@@ -63,9 +63,7 @@ class StatementSigner:
         """The claims of a valid statement; raises InvalidTokenError naming the first problem."""
         payload = decode(self.keyring, token, audience=self.audience, issuer=self.issuer,
                          required=_REQUIRED, what="link")
-        expires = payload["exp"]
-        if isinstance(expires, bool) or not isinstance(expires, (int, float)):
-            raise InvalidTokenError("malformed")
+        expires = seconds_claim(payload, "exp", what="link").timestamp()
         if self.clock().timestamp() >= expires + self._leeway:
             raise InvalidTokenError("expired", "The link has expired; request a new one.")
         return payload

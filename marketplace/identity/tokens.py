@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from marketplace.identity.keys import KeyRing
-from marketplace.identity.signing import InvalidTokenError, decode, sign
+from marketplace.identity.signing import InvalidTokenError, decode, seconds_claim, sign
 
 DEFAULT_ISSUER = "https://databank.luan.gov.cn"
 DEFAULT_AUDIENCE = "luan-databank"
@@ -56,12 +56,6 @@ def _timestamp(moment: datetime) -> int:
     if moment.tzinfo is None:
         raise ValueError("the clock must return timezone-aware datetimes")
     return int(moment.timestamp())
-
-
-def _from_timestamp(value: Any, claim: str) -> datetime:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise InvalidTokenError("malformed", f"The token's {claim!r} claim is not a number of seconds.")
-    return datetime.fromtimestamp(int(value), timezone.utc)
 
 
 class TokenService:
@@ -116,9 +110,9 @@ class TokenService:
 
     def _claims(self, payload: dict[str, Any]) -> Claims:
         now = _timestamp(self._clock())
-        issued = _from_timestamp(payload["iat"], "iat")
-        not_before = _from_timestamp(payload["nbf"], "nbf")
-        expires = _from_timestamp(payload["exp"], "exp")
+        issued = seconds_claim(payload, "iat")
+        not_before = seconds_claim(payload, "nbf")
+        expires = seconds_claim(payload, "exp")
         if now >= expires.timestamp() + self._leeway:
             raise InvalidTokenError("expired")
         if now + self._leeway < not_before.timestamp() or now + self._leeway < issued.timestamp():

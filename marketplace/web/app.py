@@ -8,13 +8,15 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from marketplace.api.schema import schema
 from marketplace.identity import jwks_endpoint
-from marketplace.web.auth import authenticate
+from marketplace.web.auth import authenticate, check_uploader
 from marketplace.web.exports import exports_route
 from marketplace.web.graphiql import static_mount
 from marketplace.web.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
@@ -53,16 +55,23 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             "entitlements_follower": bank.entitlements_follower,
             "ledger": bank.ledger,
             "tokens": bank.tokens,
+            "login_throttle": bank.login_throttle,
             "max_upload_bytes": settings.max_upload_bytes,
             "exports": bank.exports,
             "public_url": settings.public_url,
             "billing": bank.billing,
         }
 
+    async def authorize_upload(request: Request) -> None:
+        # Known before a byte of the file is read; the key's use is recorded by the context.
+        check_uploader(authenticate(request, bank.tokens, bank.row_access.api_key,
+                                    now=bank.row_access.clock))
+
     endpoint = GraphQLEndpoint(
         schema.graphql_schema, context_factory=context, limits=GraphQLLimits(),
         introspection=settings.is_development, graphiql=settings.is_development,
-        max_upload_bytes=settings.max_upload_bytes, logger=log)
+        max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes,
+        authorize_upload=authorize_upload, logger=log)
 
     async def healthz(request: Request) -> JSONResponse:
         # Ready when the event store answers; report how far the catalogue read model lags.
@@ -90,8 +99,14 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             Route("/healthz", healthz),
             Route("/.well-known/jwks.json", jwks_endpoint(bank.keyring)),
             exports_route(bank.exports),
-            stripe_webhook_route(bank.billing, settings.stripe_webhook_secret),
+            stripe_webhook_route(bank.billing, settings.stripe_webhook_secret,
+                                 max_body_bytes=settings.max_body_bytes),
             static_mount(),
         ],
         lifespan=lifespan,
+        # The client address (anonymous allowances, login throttling) comes from forwarded
+        # headers only when the peer is a configured proxy; the server itself trusts none
+        # (`databank serve` runs uvicorn without proxy headers).
+        middleware=[Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+        if settings.trusted_proxies else [],
     )

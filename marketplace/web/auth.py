@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from domain.actors import ANONYMOUS, Actor, Role
 from domain.api_key import hash_secret, parse_api_key
-from marketplace.api.errors import UnauthenticatedError
+from marketplace.api.errors import ForbiddenError, UnauthenticatedError
 from marketplace.identity import InvalidTokenError, TokenService
 from marketplace.services.access import Caller
 
@@ -22,6 +22,8 @@ API_KEY_PREFIX = "dbk_"
 API_KEY_ACTOR_PREFIX = "api-key:"
 KeyLookup = Callable[[str], Any]
 KeyUsed = Callable[[str], None]
+#: The roles a login token may carry (anonymous is the absence of a token, never a claim).
+_TOKEN_ROLES = {role.value: role for role in Role if role is not Role.ANONYMOUS}
 
 
 def authenticate(request: Request, tokens: TokenService, keys: KeyLookup | None = None,
@@ -52,12 +54,29 @@ def authenticate(request: Request, tokens: TokenService, keys: KeyLookup | None 
     return caller
 
 
+def check_uploader(caller: Caller) -> None:
+    """Refuse a file upload before its body is read: only a department publisher (by login
+    token) adds versions, so anyone else is turned away with nothing spooled — the upload
+    mutation still checks the department."""
+    role = caller.actor.role
+    if role is Role.ANONYMOUS:
+        raise UnauthenticatedError("log in as a department publisher before uploading a file "
+                                   "(Authorization: Bearer <token>)")
+    if role is not Role.PUBLISHER or caller.actor.department_id is None:
+        raise ForbiddenError("only a department publisher uploads files")
+
+
 def _from_token(tokens: TokenService, token: str) -> Actor:
     try:
         claims = tokens.verify(token)
     except InvalidTokenError as exc:
         raise UnauthenticatedError(str(exc), reason=exc.reason) from None
-    return Actor(user_id=claims.subject, name=claims.name, role=Role(claims.role),
+    role = _TOKEN_ROLES.get(claims.role)
+    if role is None:
+        # Signed by us but naming no role we issue: refuse it rather than guess what it may do.
+        raise UnauthenticatedError("The token names a role this data bank does not issue.",
+                                   reason="unknown_role")
+    return Actor(user_id=claims.subject, name=claims.name, role=role,
                  department_id=claims.department_id, organisation_id=claims.organisation_id)
 
 
@@ -76,4 +95,4 @@ def _from_api_key(presented: str, keys: KeyLookup | None, now: datetime, ip: str
         raise UnauthenticatedError("the API key has expired", reason="expired_key")
     actor = Actor(user_id=f"{API_KEY_ACTOR_PREFIX}{record.key_id}", name=record.name, role=Role.MEMBER,
                   organisation_id=record.organisation_id)
-    return Caller(actor=actor, scopes=tuple(record.scopes), ip=ip)
+    return Caller(actor=actor, scopes=tuple(record.scopes), ip=ip, key_id=record.key_id)

@@ -1,9 +1,11 @@
 """Limits on what one GraphQL operation may ask for: depth, aliases, root fields, cost, page size.
 
 One walk over an operation (fragments followed, each fragment analysed once however often it is
-spread, so nested spreads cannot blow up the walk) yields its :class:`OperationShape`; five small
+spread, so nested spreads cannot blow up the walk) yields its :class:`OperationShape`; small
 validation rules report the limits it breaks, each error with ``extensions.code``
 ``GRAPHQL_VALIDATION_FAILED``, the ``limit`` broken, its ``maximum`` and the ``actual`` value.
+One more rule keeps fields that each try a secret (``login``) to one per operation, however
+they are aliased or spread: its error is ``BAD_USER_INPUT``, since no smaller query text helps.
 
 Cost follows Saleor: every field costs 1; a field that takes a page-size argument (``first`` or
 ``limit``) multiplies the cost of itself and its subtree by that argument — a literal, a variable,
@@ -56,6 +58,9 @@ class GraphQLLimits:
     :param max_tokens: most lexical tokens (and, separately, comments) the parser reads.
     :param default_page_size: the multiplier of a page-size argument that is absent.
     :param page_size_arguments: the argument names that size a page.
+    :param once_per_operation: root fields an operation may hold at most once (aliases and
+        fragments counted): each ``login`` tries a password, so ten of them in one request would
+        try ten passwords past the login throttle's per-request check.
     """
 
     max_depth: int = 10
@@ -67,6 +72,7 @@ class GraphQLLimits:
     max_tokens: int = 2_000
     default_page_size: int = 100
     page_size_arguments: tuple[str, ...] = ("first", "limit")
+    once_per_operation: tuple[str, ...] = ("login",)
 
 
 # --- cost plans -----------------------------------------------------------------------------
@@ -161,6 +167,8 @@ class OperationShape:
     aliases: int
     root_fields: int
     cost: Plan
+    #: the names (not aliases) of the root fields, fragments followed, one per occurrence
+    root_field_names: tuple[str, ...]
     #: page-size arguments over the limit, found in literals: (argument, field, value, node)
     static_page_violations: tuple[tuple[str, str, int, Node], ...]
     page_variables: tuple[PageArgument, ...]
@@ -172,6 +180,7 @@ class _Walk:
     aliases: int = 0
     fields: int = 0
     cost: Plan = 0
+    names: tuple[str, ...] = ()  # the field names at this level (fragments' included)
 
 
 class _Analyser:
@@ -197,6 +206,7 @@ class _Analyser:
         if selection_set is None:
             return walk
         parts: list[Plan] = []
+        names: list[str] = []
         for selection in selection_set.selections:
             if isinstance(selection, FieldNode):
                 inner = self.field(selection, parent)
@@ -211,8 +221,10 @@ class _Analyser:
             walk.depth = max(walk.depth, inner.depth)
             walk.aliases += inner.aliases
             walk.fields += inner.fields
+            names.extend(inner.names)
             parts.append(inner.cost)
         walk.cost = _plus(0, parts)
+        walk.names = tuple(names)
         return walk
 
     def fragment(self, name: str) -> _Walk:
@@ -233,14 +245,14 @@ class _Analyser:
         name = node.name.value
         aliases = 1 if node.alias else 0
         if name.startswith("__"):
-            return _Walk(depth=1, aliases=aliases, fields=1, cost=0)
+            return _Walk(depth=1, aliases=aliases, fields=1, cost=0, names=(name,))
         definition = getattr(parent, "fields", {}).get(name) if parent is not None else None
         child_type = get_named_type(definition.type) if definition is not None else None
         children = self.selection_set(node.selection_set, child_type)
         cost = _plus(1, [children.cost])
         cost = self.scale(node, definition, cost)
         return _Walk(depth=1 + children.depth, aliases=aliases + children.aliases, fields=1,
-                     cost=cost)
+                     cost=cost, names=(name,))
 
     def scale(self, node: FieldNode, definition: Any, cost: Plan) -> Plan:
         given = {argument.name.value: argument for argument in node.arguments or ()}
@@ -286,6 +298,7 @@ def analyse(context: ValidationContext, operation: OperationDefinitionNode,
         operation.operation))
     shape = OperationShape(
         depth=walk.depth, aliases=walk.aliases, root_fields=walk.fields, cost=walk.cost,
+        root_field_names=walk.names,
         static_page_violations=tuple(analyser.static_violations),
         page_variables=tuple(analyser.page_variables))
     memo[id(operation)] = (operation, shape)
@@ -384,6 +397,21 @@ def make_limit_rules(limits: GraphQLLimits, sink: ShapeSink | None = None
                 self.report_error(cost_error(cost, limits, node))
             return visitor.SKIP
 
+    class OncePerOperationRule(_LimitRule):
+        """Each field of ``once_per_operation`` at most once at the top of an operation."""
+
+        def enter_operation_definition(self, node: OperationDefinitionNode, *_args: Any) -> Any:
+            names = self.shape(node).root_field_names
+            for name in limits.once_per_operation:
+                count = names.count(name)
+                if count > 1:
+                    self.report_error(GraphQLError(
+                        f"{count} '{name}' fields in {_operation_label(node)}: at most one "
+                        f"'{name}' per request (send one request per attempt).", node,
+                        extensions={"code": "BAD_USER_INPUT", "limit": "once_per_operation",
+                                    "field": name, "maximum": 1, "actual": count}))
+            return visitor.SKIP
+
     class PageSizeRule(_LimitRule):
         """Literal page sizes at most ``max_page_size`` (variables are checked per request)."""
 
@@ -392,7 +420,8 @@ def make_limit_rules(limits: GraphQLLimits, sink: ShapeSink | None = None
                 self.report_error(page_size_error(argument, field, value, limits, argument_node))
             return visitor.SKIP
 
-    return QueryDepthRule, AliasCountRule, RootFieldCountRule, QueryCostRule, PageSizeRule
+    return (QueryDepthRule, AliasCountRule, RootFieldCountRule, QueryCostRule, PageSizeRule,
+            OncePerOperationRule)
 
 
 def check_variables(shape: OperationShape, operation: OperationDefinitionNode,

@@ -1,5 +1,5 @@
-"""Request bodies for ``/graphql``: a byte limit enforced while the body streams, and the GraphQL
-multipart request spec (https://github.com/jaydenseric/graphql-multipart-request-spec).
+"""Multipart request bodies for ``/graphql``: the GraphQL multipart request spec
+(https://github.com/jaydenseric/graphql-multipart-request-spec).
 
 A multipart request carries the fields ``operations`` (the JSON request, with ``null`` where files
 go), ``map`` (JSON: file field name → list of paths into ``operations``, like
@@ -17,56 +17,22 @@ from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
-from starlette.types import Message, Receive
+
+# The byte limits are shared with the other routes that read bodies (web/bodies.py).
+from marketplace.web.bodies import (  # noqa: F401 - re-exported for the endpoint
+    PayloadTooLargeError,
+    declared_length,
+    describe_bytes,
+    limited_receive,
+)
 
 #: Headers a browser cannot add to a cross-site request without a CORS preflight; one of them
 #: must be present on a multipart request (the same CSRF rule as Apollo Server's).
 PREFLIGHT_HEADERS = ("graphql-preflight", "apollo-require-preflight")
 
 
-class PayloadTooLargeError(Exception):
-    """The request body is larger than the endpoint accepts."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(f"request body over {limit} bytes")
-        self.limit = limit
-
-
 class MultipartRequestError(Exception):
     """A multipart request that does not follow the GraphQL multipart request spec."""
-
-
-def describe_bytes(limit: int) -> str:
-    """``52428800`` → ``"50 MB"`` (binary megabytes, as the limit is configured)."""
-    megabytes = limit / 2**20
-    return f"{megabytes:g} MB" if megabytes >= 1 else f"{limit} bytes"
-
-
-def declared_length(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    if value is None:
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        return None
-
-
-def limited_receive(receive: Receive, limit: int) -> Receive:
-    """``receive`` that raises :class:`PayloadTooLargeError` as soon as the body passes ``limit``
-    bytes — whatever the Content-Length header claims, and when there is none (chunked)."""
-    received = 0
-
-    async def receive_within_limit() -> Message:
-        nonlocal received
-        message = await receive()
-        if message["type"] == "http.request":
-            received += len(message.get("body", b""))
-            if received > limit:
-                raise PayloadTooLargeError(limit)
-        return message
-
-    return receive_within_limit
 
 
 def has_preflight_header(request: Request) -> bool:

@@ -9,6 +9,7 @@ import graphene
 from domain.actors import Role as DomainRole
 from domain.errors import DomainError, NotFoundError
 from marketplace.api.auth import issue_token, require_staff
+from marketplace.api.errors import RateLimitedError
 from marketplace.api.payload import as_user_error
 from marketplace.api.staff.errors import KNOWN, StaffError
 
@@ -53,7 +54,10 @@ class LoginPayload(graphene.ObjectType):
 
 class Login(graphene.Mutation):
     """Log in as staff (username) or as a member (e-mail address); the token expires after a
-    short while (log in again). A member's token acts for their current organisation."""
+    short while (log in again). A member's token acts for their current organisation.
+    Failed logins lock the account (after 5) and the client address (after 20) for 1, 2, 4 …
+    seconds, up to 15 minutes: a locked attempt is refused with `RATE_LIMITED` and `retryAfter`
+    (HTTP 429, Retry-After) without the password being checked. One `login` per request."""
 
     class Arguments:
         username = graphene.String(required=True, description="A staff username, or a member's e-mail.")
@@ -63,13 +67,22 @@ class Login(graphene.Mutation):
 
     @staticmethod
     def mutate(root: Any, info: Any, username: str, password: str) -> LoginPayload:
+        throttle = info.context["login_throttle"]
+        address = info.context["caller"].ip
+        wait = throttle.wait(username, address)
+        if wait:
+            # Refused before the password is looked at: a locked guess learns nothing.
+            raise RateLimitedError(f"too many failed logins for this account or from this "
+                                   f"address: try again in {wait} s", retry_after=wait)
         if "@" in username:
             account = info.context["marketplace"].authenticate_member(username, password)
         else:
             account = info.context["staff"].authenticate(username, password)
         if account is None:
+            throttle.failed(username, address)
             return LoginPayload(errors=[{"field": None, "code": "INVALID_CREDENTIALS",
                                          "message": "the username or password is wrong"}])
+        throttle.succeeded(username)
         actor = account.actor()
         token, claims = issue_token(info, actor)
         return LoginPayload(token=token, expires_at=claims.expires_at, viewer=_viewer(actor), errors=[])

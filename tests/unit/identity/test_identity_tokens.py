@@ -241,3 +241,38 @@ def test_a_clock_without_a_timezone_is_rejected(keyring: KeyRing) -> None:
     naive = TokenService(keyring, clock=lambda: datetime(2025, 1, 1))
     with pytest.raises(ValueError):
         naive.issue(subject="u", name="n", role="admin")
+
+
+# --- time claims out of any calendar (issue 9: a correctly signed token must not cause a 500) ---
+
+
+def _signed(service: TokenService, keyring: KeyRing, **overrides: object) -> str:
+    now = int(START.timestamp())
+    claims = {"iss": service.issuer, "aud": service.audience, "sub": "u", "iat": now, "nbf": now,
+              "exp": now + 60, "jti": "j", "name": "n", "role": "admin", **overrides}
+    return jwt.encode(claims, keyring.current.private_key, algorithm="EdDSA",
+                      headers={"kid": keyring.current.kid})
+
+
+@pytest.mark.parametrize("claim", ["exp", "iat", "nbf"])
+@pytest.mark.parametrize("value", [1e20, -1e20, 10**30, float("inf"), float("nan"), 1e308])
+def test_a_signed_time_claim_beyond_any_date_is_refused_as_malformed(
+        service: TokenService, keyring: KeyRing, claim: str, value: float) -> None:
+    error = refused(service, _signed(service, keyring, **{claim: value}))
+    assert error.reason == "malformed"
+    assert claim in str(error) and str(error).endswith(".")
+
+
+@pytest.mark.parametrize("value", [1e20, float("nan"), float("inf")])
+def test_a_signed_export_link_with_an_expiry_beyond_any_date_is_refused(
+        keyring: KeyRing, clock: Clock, value: float) -> None:
+    from marketplace.identity import StatementSigner
+    from marketplace.identity.signing import sign
+
+    signer = StatementSigner(keyring, audience="databank-export", clock=clock)
+    now = int(START.timestamp())
+    token = sign(keyring, {"iss": signer.issuer, "aud": signer.audience, "sub": "s", "iat": now,
+                           "exp": value, "jti": "j"})
+    with pytest.raises(InvalidTokenError) as caught:
+        signer.verify(token)
+    assert caught.value.reason == "malformed"

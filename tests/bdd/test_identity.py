@@ -1,0 +1,5 @@
+"""Binds features/identity/ to the shared step library (tests/bdd/conftest.py)."""
+
+from pytest_bdd import scenarios
+
+scenarios("identity")
