@@ -1,7 +1,8 @@
 Feature: Paying for a plan through Stripe
   A startup subscribes to a paid plan, pays through Stripe Checkout, is billed for the rows it
   is served, and keeps access while its invoices are paid. Stripe's webhooks arrive signed,
-  sometimes twice, sometimes out of order; each is handled once and only moves forward.
+  sometimes twice, sometimes out of order; each is handled once, in the order Stripe sent them:
+  an event older than one already applied is recorded and changes nothing.
 
   Background:
     Given a startup subscribed to a plan of 9900 fen a month and 250 fen per 1000 rows
@@ -22,6 +23,16 @@ Feature: Paying for a plan through Stripe
     When Stripe reports a failed payment 4 days after the invoice fell due
     Then the paid subscription is "suspended" because the payment failed
     And the organisation is told its subscription was suspended
+    When Stripe reports the invoice paid
+    Then the paid subscription is "active"
+
+  Scenario: A delayed "subscription updated" does not reinstate a suspended subscription
+    Given Stripe reported the checkout completed
+    And Stripe reported a failed payment 4 days after the invoice fell due
+    When Stripe delivers late a "subscription updated" to "active" it sent 2 days after the invoice fell due
+    Then the paid subscription is "suspended" because the payment failed
+    When Stripe delivers late a checkout completion it sent 1 day after the invoice fell due
+    Then the paid subscription is "suspended" because the payment failed
     When Stripe reports the invoice paid
     Then the paid subscription is "active"
 

@@ -64,6 +64,14 @@ class BadUserInputError(ApiError):
     http_status = 400
 
 
+class NotFoundError(ApiError):
+    """What a query names by id is not there, or not the caller's to see: the two answers are the
+    same, so an id never tells a stranger that something exists (nor whose it is)."""
+
+    code = "NOT_FOUND"
+    http_status = 404
+
+
 class _RetryLaterError(ApiError):
     """A refusal that lifts after ``retry_after`` seconds (sent as HTTP 429 + Retry-After)."""
 

@@ -3,13 +3,16 @@ provider's events (webhooks) applied to subscriptions.
 
 Provider events are handled once: each is saved as a ``BillingEventReceipt`` whose id is natural
 in the event id, in the SAME save as the subscription change it causes, so a repeated delivery
-collides and changes nothing. Events only move a subscription forward (the domain's commands are
-idempotent and refuse backward moves), so deliveries in any order end in the same state.
+collides and changes nothing. State-changing events apply in the provider's order: per
+subscription a ``ProviderEventWatermark`` keeps the ``created`` time of the newest one applied, and
+an older one delivered late (an "active" update sent before a payment failure that suspended) is
+recorded and ignored.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
@@ -17,12 +20,19 @@ from typing import Any, Callable, Mapping
 from eventsourcing.persistence import IntegrityError
 
 from domain.actors import Actor
-from domain.billing import BillingAccount, BillingEventReceipt, InvoiceWatermark, UsageDelivery
+from domain.billing import (
+    BillingAccount,
+    BillingEventReceipt,
+    InvoiceWatermark,
+    ProviderEventWatermark,
+    UsageDelivery,
+)
 from domain.errors import InvalidStateError, NotFoundError
 from domain.licensing import is_free_price
 from domain.metering import period_of
 from domain.organisation import Organisation
 from domain.subscription import Subscription, SubscriptionStatus
+from marketplace.billing.events import ProviderEvent
 from marketplace.billing.gateway import (
     BillingGateway,
     CheckoutRequest,
@@ -40,6 +50,9 @@ from marketplace.services.metering import Metering
 log = logging.getLogger(__name__)
 
 SUBSCRIPTION_KEY = "databank_subscription_id"
+#: Saves of one event that collide with concurrent writers before the delivery fails (5xx: Stripe
+#: delivers it again later).
+HANDLING_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -120,8 +133,7 @@ class Billing:
     def start_checkout(self, subscription_id: str, *, by: Actor) -> str:
         """The Checkout URL for a subscription awaiting payment (the offline ledger completes it
         at once and activates the subscription)."""
-        subscription = self._subscription(subscription_id)
-        organisation = self._member_organisation(subscription.organisation_id, by)
+        subscription, organisation = self._members_subscription(subscription_id, by)
         if subscription.lifecycle is not SubscriptionStatus.PENDING_PAYMENT:
             raise InvalidStateError(f"a {subscription.status} subscription has nothing to pay",
                                     field="subscription_id")
@@ -289,51 +301,64 @@ class Billing:
 
     # ---- provider events (webhooks) ----------------------------------------------------
 
-    def handle_event(self, event: Mapping[str, Any]) -> HandledEvent:
-        """Apply one verified provider event once; a repeated delivery changes nothing."""
-        event_id = str(event["id"])
-        receipt_id = BillingEventReceipt.create_id(event_id)
-        if self.marketplace._find(BillingEventReceipt, receipt_id) is not None:
-            return HandledEvent(event_id, "duplicate", None, duplicate=True)
-        obj = (event.get("data") or {}).get("object") or {}
+    def handle_event(self, event: Mapping[str, Any] | ProviderEvent) -> HandledEvent:
+        """Apply one verified provider event once; a repeated delivery changes nothing.
+
+        Raises ``MalformedEventError`` (nothing recorded) when the event lacks what the bank reads.
+        A concurrent writer of the same subscription or watermark makes the save collide: the
+        handling is decided again on the fresh state (the event is not lost as a "duplicate")."""
+        parsed = event if isinstance(event, ProviderEvent) else ProviderEvent.parse(event)
+        receipt_id = BillingEventReceipt.create_id(parsed.id)
+        for attempt in range(HANDLING_ATTEMPTS):
+            if self.marketplace._find(BillingEventReceipt, receipt_id) is not None:
+                return HandledEvent(parsed.id, "duplicate", None, duplicate=True)
+            subscription_id, outcome, changed = self._decide(parsed)
+            receipt = BillingEventReceipt.handle(event_id=parsed.id, event_type=parsed.type,
+                                                 subscription_id=subscription_id, outcome=outcome)
+            try:
+                self.marketplace.save(*changed, receipt)
+            except IntegrityError:  # the same event, or another event of this subscription, won
+                if attempt + 1 == HANDLING_ATTEMPTS:
+                    raise
+                continue
+            return HandledEvent(parsed.id, outcome, subscription_id)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _decide(self, event: ProviderEvent) -> tuple[str | None, str, list[Any]]:
+        """(our subscription id, what the event does, the aggregates it changes)."""
+        obj = event.object
         subscription_id = _our_subscription_id(obj)
         subscription = self.marketplace.get_subscription(subscription_id) if subscription_id else None
-        kind = str(event["type"])
-        watermark = None
         if subscription is None:
-            outcome = "ignored: not one of our subscriptions"
-        elif kind.startswith("invoice."):
-            outcome, watermark = self._apply_invoice_event(kind, event_id, obj, event, subscription)
+            return subscription_id, "ignored: not one of our subscriptions", []
+        if not event.changes_state:
+            return subscription_id, "ignored: not an event the bank acts on", []
+        watermark = self._watermark(str(subscription.id))
+        if watermark is not None and not watermark.is_newer(event.created):
+            outcome = f"ignored: older than the last provider event applied ({watermark.event_id})"
         else:
-            outcome = self._apply(kind, event_id, obj, event, subscription)
-        receipt = BillingEventReceipt.handle(event_id=event_id, event_type=kind,
-                                             subscription_id=subscription_id, outcome=outcome)
-        changed: list[Any] = [a for a in (subscription, watermark) if a is not None and a.pending_events]
-        try:
-            self.marketplace.save(*changed, receipt)
-        except IntegrityError:  # a concurrent delivery of the same event won
-            return HandledEvent(event_id, "duplicate", subscription_id, duplicate=True)
-        return HandledEvent(event_id, outcome, subscription_id)
+            outcome = self._apply(event.type, event.id, obj, event.created, subscription)
+            if watermark is None:
+                watermark = ProviderEventWatermark.start(subscription_id=str(subscription.id),
+                                                         at=event.created, event_id=event.id)
+            else:
+                watermark.advance(event.created, event.id)
+        changed = [a for a in (subscription, watermark) if a is not None and a.pending_events]
+        return subscription_id, outcome, changed
 
-    def _apply_invoice_event(self, kind: str, event_id: str, obj: Mapping[str, Any],
-                             event: Mapping[str, Any], subscription: Subscription
-                             ) -> tuple[str, InvoiceWatermark]:
-        """Invoice events apply in the provider's order: one older than the last applied (an
-        ``invoice.paid`` delivered after a newer ``invoice.payment_failed``) changes nothing."""
-        at = int(event.get("created") or 0)
-        watermark = self.marketplace._find(InvoiceWatermark, InvoiceWatermark.create_id(str(subscription.id)))
-        if watermark is not None and not watermark.is_newer(at):
-            return (f"ignored: older than the last invoice event applied ({watermark.event_id})",
-                    watermark)
-        outcome = self._apply(kind, event_id, obj, event, subscription)
-        if watermark is None:
-            watermark = InvoiceWatermark.start(subscription_id=str(subscription.id), at=at,
-                                               event_id=event_id)
-        else:
-            watermark.advance(at, event_id)
-        return outcome, watermark
+    def _watermark(self, subscription_id: str) -> ProviderEventWatermark | None:
+        """The subscription's watermark; one that only the superseded invoice watermark knows
+        starts at its time (saved with this event's receipt)."""
+        found = self.marketplace._find(ProviderEventWatermark,
+                                       ProviderEventWatermark.create_id(subscription_id))
+        if found is None:
+            legacy = self.marketplace._find(InvoiceWatermark, InvoiceWatermark.create_id(subscription_id))
+            if legacy is not None:
+                found = ProviderEventWatermark.start(subscription_id=subscription_id, at=legacy.at,
+                                                     event_id=legacy.event_id)
+        return found
 
-    def _apply(self, kind: str, event_id: str, obj: Mapping[str, Any], event: Mapping[str, Any],
+    def _apply(self, kind: str, event_id: str, obj: Mapping[str, Any], created: int,
                subscription: Subscription) -> str:
         status = subscription.lifecycle
         if status in (SubscriptionStatus.REVOKED, SubscriptionStatus.EXPIRED):
@@ -345,14 +370,13 @@ class Billing:
         if kind == "invoice.payment_failed":
             if status is not SubscriptionStatus.ACTIVE:
                 return f"ignored: the subscription is {status.value}"
-            first_due = int(obj.get("due_date") or obj.get("created") or event.get("created") or 0)
-            at = int(event.get("created") or self.clock().timestamp())
-            if at - first_due < self.grace.total_seconds():
+            first_due = _epoch(obj.get("due_date")) or _epoch(obj.get("created")) or created
+            if created - first_due < self.grace.total_seconds():
                 return "payment failed: within the grace period"
             subscription.suspend(f"payment failed (invoice {obj.get('id')}, event {event_id})")
             return "suspended"
         if kind in ("customer.subscription.created", "customer.subscription.updated"):
-            stripe_status = obj.get("status")
+            stripe_status = obj.get("status") if isinstance(obj.get("status"), str) else None
             if stripe_status in ("active", "trialing"):
                 return self._forward_to_active(subscription, event_id)
             if stripe_status == "unpaid" and status is SubscriptionStatus.ACTIVE:
@@ -380,8 +404,7 @@ class Billing:
     # ---- status ------------------------------------------------------------------------
 
     def status(self, subscription_id: str, *, by: Actor) -> dict[str, Any]:
-        subscription = self._subscription(subscription_id)
-        self._member_organisation(subscription.organisation_id, by)
+        subscription, _ = self._members_subscription(subscription_id, by)
         account = self._account(subscription.organisation_id)
         return {"subscription_id": str(subscription.id), "status": subscription.status,
                 "reason": subscription.reason, "gateway": self.gateway.name,
@@ -392,17 +415,21 @@ class Billing:
 
     # ---- helpers -----------------------------------------------------------------------
 
-    def _subscription(self, subscription_id: str) -> Subscription:
+    def _members_subscription(self, subscription_id: str, by: Actor
+                              ) -> tuple[Subscription, Organisation]:
+        """The subscription and its organisation when ``by`` is a member of it; "no such
+        subscription" otherwise, the same answer as when there is none (subscription ids are
+        uuid5 of guessable facts: "not yours" must not tell that one exists, or whose it is)."""
         found = self.marketplace.get_subscription(subscription_id)
-        if found is None:
-            raise NotFoundError("no such subscription", field="subscription_id")
-        return found
+        if found is not None:
+            try:
+                return found, self._member_organisation(found.organisation_id, by)
+            except NotFoundError:
+                pass
+        raise NotFoundError("no such subscription", field="subscription_id")
 
     def _member_organisation(self, organisation_id: str, by: Actor) -> Organisation:
-        organisation = self.marketplace._require(Organisation, organisation_id, "organisation",
-                                                 "organisation_id")
-        organisation.check_member(by)
-        return organisation
+        return self.marketplace._organisation_for(organisation_id, by)
 
     def _account(self, organisation_id: str) -> BillingAccount | None:
         return self.marketplace._find(BillingAccount, BillingAccount.create_id(organisation_id))
@@ -458,11 +485,22 @@ def _next_period(period: str) -> str:
 
 def _our_subscription_id(obj: Mapping[str, Any]) -> str | None:
     """Our subscription id from a Stripe object: metadata, the invoice's parent, or the
-    Checkout Session's client_reference_id."""
-    found = (obj.get("metadata") or {}).get(SUBSCRIPTION_KEY)
+    Checkout Session's client_reference_id. Fields of the wrong kind count as absent."""
+    found = _mapping(obj.get("metadata")).get(SUBSCRIPTION_KEY)
     if not found:
-        details = (obj.get("parent") or {}).get("subscription_details") or {}
-        found = (details.get("metadata") or {}).get(SUBSCRIPTION_KEY)
+        details = _mapping(_mapping(obj.get("parent")).get("subscription_details"))
+        found = _mapping(details.get("metadata")).get(SUBSCRIPTION_KEY)
     if not found and obj.get("object") == "checkout.session":
         found = obj.get("client_reference_id")
-    return str(found) if found else None
+    return found if isinstance(found, str) and found else None
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _epoch(value: Any) -> int:
+    """An epoch-seconds field of a provider object; 0 when absent or not a number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return 0
+    return int(value)

@@ -18,6 +18,7 @@ from psycopg_pool import ConnectionPool
 
 from marketplace.datastore.errors import QueryRejected, shorten
 from marketplace.datastore.importer import ImportPlan, check_table_name, duplicate_message
+from marketplace.datastore.limits import ImportLimits
 from marketplace.datastore.query import Dialect, physical
 from marketplace.datastore.reads import TableReads
 from marketplace.datastore.schema import Column, ColumnType, ImportResult, ImportSpec
@@ -54,7 +55,10 @@ class PostgresDatastore(TableReads):
 
     _out = _OUT
 
-    def __init__(self, conninfo: str, schema: str = "datastore", pool_size: int = 4) -> None:
+    def __init__(self, conninfo: str, schema: str = "datastore", pool_size: int = 4,
+                 import_limits: ImportLimits | None = None) -> None:
+        """:param import_limits: the limits of every upload (``ImportLimits()`` by default)"""
+        self._import_limits = import_limits or ImportLimits()
         if not _SCHEMA.fullmatch(schema):
             raise ValueError(f"schema name {schema!r} must be a plain identifier")
         self._schema = schema
@@ -80,7 +84,7 @@ class PostgresDatastore(TableReads):
     # -- import ------------------------------------------------------------------------------
     def import_version(self, table: str, source: BinaryIO, spec: ImportSpec) -> ImportResult:
         ident = self._ident(table)
-        plan = ImportPlan(source, spec)
+        plan = ImportPlan(source, spec, self._import_limits)
         try:
             with self._pool.connection() as conn, conn.transaction():
                 result = self._load(conn, table, ident, plan)

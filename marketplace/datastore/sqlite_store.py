@@ -15,6 +15,7 @@ from typing import Any, BinaryIO
 
 from marketplace.datastore.errors import QueryRejected, shorten
 from marketplace.datastore.importer import ImportPlan, check_table_name, duplicate_message
+from marketplace.datastore.limits import ImportLimits
 from marketplace.datastore.query import Dialect, physical
 from marketplace.datastore.reads import TableReads
 from marketplace.datastore.schema import Column, ColumnType, ImportResult, ImportSpec
@@ -53,7 +54,9 @@ class SQLiteDatastore(TableReads):
     def _ident(self, table: str) -> str:
         return _ident(table)
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, import_limits: ImportLimits | None = None) -> None:
+        """:param import_limits: the limits of every upload (``ImportLimits()`` by default)"""
+        self._import_limits = import_limits or ImportLimits()
         self._memory = str(path) == ":memory:"
         self._path = str(path)
         if not self._memory:
@@ -111,7 +114,7 @@ class SQLiteDatastore(TableReads):
     # -- import ------------------------------------------------------------------------------
     def import_version(self, table: str, source: BinaryIO, spec: ImportSpec) -> ImportResult:
         ident = _ident(table)
-        plan = ImportPlan(source, spec)
+        plan = ImportPlan(source, spec, self._import_limits)
         with self._connection() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:

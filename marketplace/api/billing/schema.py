@@ -8,9 +8,9 @@ from typing import Any
 
 import graphene
 
-from domain.errors import DomainError, NotFoundError, NotPermittedError
+from domain import errors as domain_errors
 from marketplace.api.auth import require_member
-from marketplace.api.errors import BadUserInputError, ForbiddenError
+from marketplace.api.errors import BadUserInputError, ForbiddenError, NotFoundError
 from marketplace.api.payload import attempt, user_error_type
 
 BILLING_ERROR_CODES = ("INVALID_INPUT", "NOT_PERMITTED", "INVALID_STATE", "NOT_FOUND")
@@ -98,11 +98,11 @@ class OpenBillingPortal(graphene.Mutation):
 def _query(command: Any) -> Any:
     try:
         return command()
-    except NotPermittedError as error:
+    except domain_errors.NotPermittedError as error:
         raise ForbiddenError(error.message) from None
-    except NotFoundError as error:
-        raise BadUserInputError(error.message) from None
-    except DomainError as error:
+    except domain_errors.NotFoundError as error:
+        raise NotFoundError(error.message) from None
+    except domain_errors.DomainError as error:
         raise BadUserInputError(error.message) from None
 
 

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from domain.actors import Actor
 from domain.api_key import ApiKey, format_api_key, hash_secret, parse_api_key
+from domain.errors import NotFoundError, NotPermittedError
 from domain.organisation import Organisation
 from marketplace.services.catalogue import _retry_on_conflict
 from marketplace.services.market.base import MarketplaceBase
@@ -18,8 +19,7 @@ class ApiKeyUseCases(MarketplaceBase):
                        expires_at: datetime | None = None, by: Actor) -> tuple[ApiKey, str]:
         """Issue a key; returns it with the plaintext ``dbk_...``, which is never stored or
         shown again (only its SHA-256 is kept)."""
-        organisation = self._require(Organisation, organisation_id, "organisation", "organisation_id")
-        organisation.check_member(by)
+        organisation = self._organisation_for(organisation_id, by)
         plaintext = format_api_key(secrets.token_bytes(30))
         parsed = parse_api_key(plaintext)
         assert parsed is not None
@@ -35,7 +35,10 @@ class ApiKeyUseCases(MarketplaceBase):
 
     def revoke_api_key(self, key_id: str, *, by: Actor) -> ApiKey:
         def revoke(key: ApiKey) -> None:
-            key.revoke(by=by, organisation=self._find(Organisation, key.organisation_id))
+            try:
+                key.revoke(by=by, organisation=self._find(Organisation, key.organisation_id))
+            except NotPermittedError:  # another organisation's key: as if there were none
+                raise NotFoundError("no such API key", field="key_id") from None
 
         return self._change(ApiKey, key_id, "API key", "key_id", revoke)
 

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from domain.actors import Actor
 from domain.application import AccessApplication, ApplicationStatus
-from domain.organisation import Organisation
 from marketplace.services.market.base import MarketplaceBase, open_type_of
 
 SUBMITTED_TOPIC = f"{AccessApplication.__module__}:{AccessApplication.__qualname__}.Submitted"
@@ -19,8 +18,7 @@ class ApplicationUseCases(MarketplaceBase):
     def submit_application(self, organisation_id: str, asset_id: str, *, purpose: str,
                            scenario: str, security_commitment: str, by: Actor) -> AccessApplication:
         """Apply for access; the deadline is ``review_days`` working days from today."""
-        organisation = self._require(Organisation, organisation_id, "organisation", "organisation_id")
-        organisation.check_member(by)
+        organisation = self._organisation_for(organisation_id, by)
         asset = self._published_asset(asset_id)
         application = AccessApplication.submit(
             organisation_id=str(organisation.id), asset_id=str(asset.id),

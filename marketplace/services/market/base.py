@@ -9,8 +9,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 
+from domain.actors import Actor, Role
 from domain.asset import AssetStatus, DataAsset
-from domain.errors import InvalidStateError, NotFoundError
+from domain.errors import InvalidStateError, NotFoundError, NotPermittedError
+from domain.organisation import Organisation
 from marketplace.services.catalogue import Catalogue, _retry_on_conflict
 
 T = TypeVar("T")
@@ -40,6 +42,22 @@ class MarketplaceBase(Application):
         found = self._find(cls, aggregate_id)
         if found is None:
             raise NotFoundError(f"no such {what}", field=field)
+        return found
+
+    def _organisation_for(self, organisation_id: str | None, by: Actor, *,
+                          admin: bool = False) -> Organisation:
+        """The organisation, when ``by`` is one of its members (or, with ``admin``, an
+        administrator). To anyone else it is "no such organisation", as when there is none: its
+        id is uuid5 of a public credit code, so "not yours" apart from "not there" (or a message
+        naming it) would tell a stranger that it exists and what it is called."""
+        found = self._find(Organisation, organisation_id)
+        if found is not None and not (admin and by.role is Role.ADMIN):
+            try:
+                found.check_member(by)
+            except NotPermittedError:
+                found = None
+        if found is None:
+            raise NotFoundError("no such organisation", field="organisation_id")
         return found
 
     def _change(self, cls: type[T], aggregate_id: UUID | str, what: str, field: str,

@@ -38,7 +38,7 @@ class OrganisationUseCases(MarketplaceBase):
                    role: MemberRole | str = MemberRole.MEMBER, by: Actor) -> Organisation:
         """An owner adds a person who already has an account."""
         def attempt() -> Organisation:
-            organisation = self._organisation(organisation_id)
+            organisation = self._organisation_for(organisation_id, by, admin=True)
             account = self.find_member_by_email(email)  # type: ignore[attr-defined]
             if account is None:
                 raise NotFoundError(f"no member account for {email}; invite them instead",
@@ -53,14 +53,19 @@ class OrganisationUseCases(MarketplaceBase):
     def invite(self, organisation_id: str, *, email: str,
                role: MemberRole | str = MemberRole.MEMBER, by: Actor) -> Organisation:
         """An owner invites a person by e-mail; they join by accepting after signing up."""
+        self._organisation_for(organisation_id, by, admin=True)  # strangers: "no such organisation"
         return self._change(Organisation, organisation_id, "organisation", "organisation_id",
                             lambda o: o.invite(email=email, role=role, by=by))
 
     def accept_invitation(self, organisation_id: str, *, by: Actor) -> Organisation:
         """Join an organisation that invited the account's e-mail address."""
         def attempt() -> Organisation:
-            organisation = self._organisation(organisation_id)
+            organisation = self._find(Organisation, organisation_id)
             account = self._account(by.user_id)
+            if organisation is None or account.email not in organisation.invitations:
+                # The same answer whether the organisation is missing or did not invite you.
+                raise NotFoundError("no invitation to that organisation for you",
+                                    field="organisation_id")
             organisation.accept_invitation(email=account.email, by=account.actor())
             account.joined(str(organisation.id))
             self.save(organisation, account)
@@ -70,7 +75,7 @@ class OrganisationUseCases(MarketplaceBase):
 
     def remove_member(self, organisation_id: str, *, user_id: str, by: Actor) -> Organisation:
         def attempt() -> Organisation:
-            organisation = self._organisation(organisation_id)
+            organisation = self._organisation_for(organisation_id, by, admin=True)
             organisation.remove_member(user_id=user_id, by=by)
             account = self._find(MemberAccount, user_id)
             if account is not None:
@@ -79,9 +84,6 @@ class OrganisationUseCases(MarketplaceBase):
             return organisation
 
         return _retry_on_conflict(attempt)
-
-    def _organisation(self, organisation_id: str) -> Organisation:
-        return self._require(Organisation, organisation_id, "organisation", "organisation_id")
 
     def _account(self, user_id: str) -> MemberAccount:
         return self._require(MemberAccount, user_id, "member account", "user_id")

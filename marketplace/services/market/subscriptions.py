@@ -10,7 +10,6 @@ from domain.application import AccessApplication, china_date
 from domain.errors import AlreadyExistsError, NotFoundError
 from domain.licensing import LicenceTemplate, Plan
 from domain.metadata import OpenType
-from domain.organisation import Organisation
 from domain.subscription import Subscription, SubscriptionStatus
 from marketplace.services.market.base import MarketplaceBase, open_type_of
 
@@ -25,8 +24,7 @@ class SubscriptionUseCases(MarketplaceBase):
             the template's current one
         :param application_id: for a conditionally open asset, the approved access application
         """
-        organisation = self._require(Organisation, organisation_id, "organisation", "organisation_id")
-        organisation.check_member(by)
+        organisation = self._organisation_for(organisation_id, by)
         plan = self._require(Plan, plan_id, "plan", "plan_id")
         template = self._require(LicenceTemplate, plan.licence_template_id, "licence template",
                                  "plan_id")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain.errors import InvalidStateError, NotPermittedError
+from domain.errors import InvalidStateError, NotFoundError
 from domain.actors import Actor, Role
 from marketplace.billing import FakeBillingGateway, OfflineLedger
 from marketplace.billing.offline import rows_charge_fen
@@ -61,7 +61,7 @@ def test_checkout_creates_the_customer_once_and_returns_the_gateway_url(bank) ->
 def test_only_a_member_of_the_organisation_checks_out(bank) -> None:
     paid = paid_subscription(bank)
     stranger = Actor("someone", "路人", Role.MEMBER)
-    with pytest.raises(NotPermittedError):
+    with pytest.raises(NotFoundError, match="^no such subscription$"):  # as if there were none
         billing_for(bank, FakeBillingGateway()).start_checkout(paid.subscription_id, by=stranger)
 
 
@@ -121,9 +121,10 @@ def test_a_payment_failure_past_the_grace_period_suspends_and_paying_reinstates(
     paid = paid_subscription(bank)
     billing = billing_for(bank, FakeBillingGateway(), grace=timedelta(days=3))
     sub = paid.subscription_id
-    billing.handle_event(stripe_event("evt_1", "checkout.session.completed",
-                                      for_subscription(sub, "checkout.session.completed")))
     due = 1_790_000_000
+    billing.handle_event(stripe_event("evt_1", "checkout.session.completed",
+                                      for_subscription(sub, "checkout.session.completed"),
+                                      created=due - 86400))  # paid before the invoice fell due
     early = billing.handle_event(stripe_event("evt_2", "invoice.payment_failed",
                                               for_subscription(sub, "invoice.", due_date=due),
                                               created=due + 3600))
@@ -164,3 +165,82 @@ def test_events_about_other_subscriptions_are_recorded_and_ignored(bank) -> None
     handled = billing.handle_event(stripe_event("evt_x", "invoice.paid", {"id": "in_9", "object": "invoice"}))
     assert handled.outcome.startswith("ignored") and billing.handle_event(
         stripe_event("evt_x", "invoice.paid", {})).duplicate
+
+
+# ---- every state-changing event in the provider's order ----------------------------------------
+
+DUE = 1_790_000_000
+
+
+def suspended_for_a_failed_payment(bank, billing) -> str:
+    """A paid subscription checked out before its invoice fell due, then suspended by a payment
+    failure four days after."""
+    sub = paid_subscription(bank).subscription_id
+    billing.handle_event(stripe_event("evt_paid", "checkout.session.completed",
+                                      for_subscription(sub, "checkout.session.completed"),
+                                      created=DUE - 86400))
+    failed = billing.handle_event(stripe_event("evt_failed", "invoice.payment_failed",
+                                               for_subscription(sub, "invoice.", due_date=DUE),
+                                               created=DUE + 4 * 86400))
+    assert failed.outcome == "suspended"
+    return sub
+
+
+@pytest.mark.parametrize("kind, obj", [
+    ("customer.subscription.updated", {"status": "active"}),
+    ("customer.subscription.created", {"status": "active"}),
+    ("checkout.session.completed", {}),
+    ("invoice.paid", {}),
+])
+def test_a_delayed_event_older_than_the_suspension_does_not_reinstate(bank, kind, obj) -> None:
+    billing = billing_for(bank, FakeBillingGateway())
+    sub = suspended_for_a_failed_payment(bank, billing)
+    part = "subscription" if kind.startswith("customer.") else kind
+    stale = billing.handle_event(stripe_event("evt_stale", kind, for_subscription(sub, part, **obj),
+                                              created=DUE + 2 * 86400))
+    assert stale.outcome == "ignored: older than the last provider event applied (evt_failed)"
+    assert status(bank, sub) == "suspended"
+    assert billing.handle_event(stripe_event("evt_stale", kind, {})).duplicate  # the receipt is kept
+
+
+def test_a_newer_update_after_the_suspension_reinstates(bank) -> None:
+    billing = billing_for(bank, FakeBillingGateway())
+    sub = suspended_for_a_failed_payment(bank, billing)
+    fresh = billing.handle_event(stripe_event("evt_new", "customer.subscription.updated",
+                                              for_subscription(sub, "subscription", status="active"),
+                                              created=DUE + 5 * 86400))
+    assert fresh.outcome == "reinstated" and status(bank, sub) == "active"
+
+
+def test_a_delayed_payment_failure_older_than_a_newer_payment_is_ignored(bank) -> None:
+    billing = billing_for(bank, FakeBillingGateway())
+    sub = paid_subscription(bank).subscription_id
+    billing.handle_event(stripe_event("evt_updated", "customer.subscription.updated",
+                                      for_subscription(sub, "subscription", status="active"),
+                                      created=DUE + 6 * 86400))
+    stale = billing.handle_event(stripe_event("evt_failed", "invoice.payment_failed",
+                                              for_subscription(sub, "invoice.", due_date=DUE),
+                                              created=DUE + 4 * 86400))
+    assert stale.outcome.startswith("ignored: older") and status(bank, sub) == "active"
+
+
+def test_events_the_bank_does_not_act_on_do_not_move_the_order(bank) -> None:
+    billing = billing_for(bank, FakeBillingGateway())
+    sub = paid_subscription(bank).subscription_id
+    billing.handle_event(stripe_event("evt_paid", "checkout.session.completed",
+                                      for_subscription(sub, "checkout.session.completed"),
+                                      created=DUE - 86400))
+    billing.handle_event(stripe_event("evt_final", "invoice.finalized", for_subscription(sub, "invoice."),
+                                      created=DUE + 9 * 86400))
+    failed = billing.handle_event(stripe_event("evt_failed", "invoice.payment_failed",
+                                               for_subscription(sub, "invoice.", due_date=DUE),
+                                               created=DUE + 4 * 86400))
+    assert failed.outcome == "suspended"
+
+
+def test_two_events_of_the_same_second_are_both_applied(bank) -> None:
+    billing = billing_for(bank, FakeBillingGateway())
+    sub = suspended_for_a_failed_payment(bank, billing)
+    same = billing.handle_event(stripe_event("evt_same", "invoice.paid", for_subscription(sub, "invoice."),
+                                             created=DUE + 4 * 86400))
+    assert same.outcome == "reinstated"

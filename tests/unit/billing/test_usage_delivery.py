@@ -140,16 +140,17 @@ def test_the_reconcile_command_prints_the_report(tmp_path, monkeypatch) -> None:
 
 def test_an_older_invoice_paid_after_a_newer_payment_failure_does_not_reinstate(bank) -> None:
     billing, sub = checked_out(bank, FakeBillingGateway())
-    billing.handle_event(stripe_event("evt_1", "checkout.session.completed",
-                                      for_subscription(sub, "checkout.session.completed")))
     due = 1_790_000_000
+    billing.handle_event(stripe_event("evt_1", "checkout.session.completed",
+                                      for_subscription(sub, "checkout.session.completed"),
+                                      created=due - 86400))  # paid before the invoice fell due
     failed = billing.handle_event(stripe_event("evt_f", "invoice.payment_failed",
                                                for_subscription(sub, "invoice.", due_date=due),
                                                created=due + 4 * 86400))
     stale = billing.handle_event(stripe_event("evt_p", "invoice.paid", for_subscription(sub, "invoice."),
                                               created=due + 3600))
     assert failed.outcome == "suspended"
-    assert stale.outcome == "ignored: older than the last invoice event applied (evt_f)"
+    assert stale.outcome == "ignored: older than the last provider event applied (evt_f)"
     assert bank.marketplace.get_subscription(sub).status == "suspended"
     paid = billing.handle_event(stripe_event("evt_q", "invoice.paid", for_subscription(sub, "invoice."),
                                              created=due + 5 * 86400))

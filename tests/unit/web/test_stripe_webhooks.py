@@ -114,3 +114,70 @@ def test_without_a_webhook_secret_the_endpoint_is_not_there() -> None:
         assert answer.status_code == 404
     finally:
         bank.close()
+
+
+def test_a_delayed_subscription_update_does_not_reinstate_a_suspended_subscription(bank, client) -> None:
+    sub = paid_subscription(bank).subscription_id
+    due = 1_790_000_000
+    deliver(client, *signed(stripe_event("evt_paid", "checkout.session.completed",
+                                         for_subscription(sub, "checkout.session.completed"),
+                                         created=due - 86400)))
+    deliver(client, *signed(stripe_event("evt_failed", "invoice.payment_failed",
+                                         for_subscription(sub, "invoice.", due_date=due),
+                                         created=due + 4 * 86400)))
+    assert status(bank, sub) == "suspended"
+    stale = deliver(client, *signed(stripe_event("evt_stale", "customer.subscription.updated",
+                                                 for_subscription(sub, "subscription", status="active"),
+                                                 created=due + 2 * 86400)))
+    assert stale.status_code == 200 and stale.json()["outcome"].startswith("ignored: older")
+    assert status(bank, sub) == "suspended"
+
+
+def _signed_text(text: str) -> tuple[bytes, str]:
+    """A body of any text, correctly signed."""
+    import stripe
+
+    return text.encode(), stripe.WebhookSignature.generate_signature_header(text, WEBHOOK_SECRET)
+
+
+def _event_without(*missing: str, **replaced) -> str:
+    event = stripe_event("evt_odd", "invoice.paid", {"id": "in_1", "object": "invoice"})
+    for key in missing:
+        del event[key]
+    event.update(replaced)
+    return json.dumps(event)
+
+
+@pytest.mark.parametrize("text, problem", [
+    (_event_without("id"), "the event has no id"),
+    (_event_without("type"), "the event has no type"),
+    (_event_without(id=17), "the event has no id"),
+    (_event_without(data=[1, 2]), "the event's data is not an object"),
+    (_event_without(data="x"), "the event's data is not an object"),
+    (_event_without(data={"object": "in_1"}), "the event's data.object is not an object"),
+    (_event_without(created="yesterday"), "the event's created is not a time in epoch seconds"),
+    (_event_without(created=True), "the event's created is not a time in epoch seconds"),
+    (_event_without(created=1e300), "the event's created is not a time in epoch seconds"),
+    (_event_without("created"), "the event's created is not a time in epoch seconds"),
+    ("[1, 2, 3]", "the event is not a JSON object"),
+    ("not json at all", "the body is not JSON"),
+    ('{"id": "evt_1", "type": "invoice.paid"', "the body is not JSON"),
+])
+def test_a_signed_but_malformed_event_is_a_400_naming_the_problem(bank, client, text, problem) -> None:
+    answer = deliver(client, *_signed_text(text))
+    assert (answer.status_code, answer.json()) == (400, {"error": problem})
+
+
+def test_a_signed_body_that_is_not_utf8_is_a_400(bank, client) -> None:
+    import stripe
+
+    body = b'{"id": "\xff\xfe"}'
+    header = stripe.WebhookSignature.generate_signature_header(body.decode("latin-1"), WEBHOOK_SECRET)
+    assert deliver(client, body, header).status_code == 400
+
+
+def test_odd_fields_inside_the_object_are_treated_as_absent_not_a_crash(bank, client) -> None:
+    event = stripe_event("evt_odd_meta", "invoice.payment_failed",
+                         {"object": "invoice", "metadata": "x", "parent": [1], "due_date": "soon"})
+    answer = deliver(client, *signed(event))
+    assert answer.status_code == 200 and answer.json()["outcome"] == "ignored: not one of our subscriptions"
