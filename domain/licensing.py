@@ -262,6 +262,9 @@ def _quotas(quotas: Mapping[str, Any]) -> dict[str, int | None]:
 
 
 def _overrides(overrides: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(overrides, Mapping):  # the API passes any JSON value through
+        raise InvalidInputError("item overrides are an object: information item → masked, full or "
+                                "dropped", field="item_overrides")
     values = {}
     for item, mode in overrides.items():
         item = (item or "").strip() if isinstance(item, str) else ""

@@ -20,6 +20,7 @@ Feature: Publishing a data asset through open review
     Then an anonymous search for "公交" finds "公交站点" with 3 rows
     And its history reads "Registered, VersionAdded, SubmittedForReview, Approved, Published"
     And the history names "pub-transport" for "Published" and "reviewer" for "Approved"
+    And an anonymous reader of its history sees no internal table names
     When "pub-transport" withdraws it because "坐标系有误，更正后重新发布"
     Then an anonymous search for "公交" finds nothing
 

@@ -814,6 +814,10 @@ def _deliver(world: dict, kind: str, obj: dict, *, created: int | None = None,
 
     state = _billing(world)
     state["events"] += 1
+    # Stripe's clock: events go out a minute apart unless a step dates one (a late delivery).
+    if created is None:
+        created = state["clock"] = state["clock"] + 60
+    state["clock"] = max(state["clock"], created)
     event = stripe_event(event_id or f"evt_{state['events']}", kind, obj, created=created)
     body, header = signed(event)
     answer = state["http"].post("/webhooks/stripe", content=body, headers={"Stripe-Signature": header})
@@ -840,6 +844,7 @@ def paid_plan_subscription(world: dict, request: Any, monthly: int, per_1k: int)
     paid = support.paid_subscription(bank)
     bank.billing.start_checkout(paid.subscription_id, by=paid.member)
     world["billing"] = {"bank": bank, "paid": paid, "gateway": gateway, "events": 0, "answers": [],
+                        "clock": INVOICE_DUE - 30 * 86400,
                         "http": TestClient(create_app(bank, start_followers=False))}
 
 
@@ -880,12 +885,30 @@ def invoice_paid(world: dict) -> None:
     _deliver(world, "invoice.paid", _about(world, "invoice."))
 
 
+INVOICE_DUE = 1_790_000_000
+
+
 @when(parsers.parse("Stripe reports a failed payment {days:d} day after the invoice fell due"))
 @when(parsers.parse("Stripe reports a failed payment {days:d} days after the invoice fell due"))
+@given(parsers.parse("Stripe reported a failed payment {days:d} days after the invoice fell due"))
 def payment_failed(world: dict, days: int) -> None:
-    due = 1_790_000_000
-    _deliver(world, "invoice.payment_failed", _about(world, "invoice.", due_date=due),
-             created=due + days * 86400)
+    _deliver(world, "invoice.payment_failed", _about(world, "invoice.", due_date=INVOICE_DUE),
+             created=INVOICE_DUE + days * 86400)
+
+
+@when(parsers.parse('Stripe delivers late a "subscription updated" to "{status}" it sent {days:d} days '
+                    "after the invoice fell due"))
+def late_subscription_update(world: dict, status: str, days: int) -> None:
+    answer = _deliver(world, "customer.subscription.updated", _about(world, "subscription", status=status),
+                      created=INVOICE_DUE + days * 86400)
+    assert answer["outcome"].startswith("ignored: older"), answer
+
+
+@when(parsers.parse("Stripe delivers late a checkout completion it sent {days:d} day after the invoice fell due"))
+def late_checkout_completion(world: dict, days: int) -> None:
+    answer = _deliver(world, "checkout.session.completed", _about(world, "checkout.session.completed"),
+                      created=INVOICE_DUE + days * 86400)
+    assert answer["outcome"].startswith("ignored: older"), answer
 
 
 @then(parsers.parse('the paid subscription is "{status}"'))
@@ -938,3 +961,86 @@ def activated_once(world: dict) -> None:
     state = _billing(world)
     events = state["bank"].marketplace.repository.event_store.get(UUID(state["paid"].subscription_id))
     assert [type(e).__qualname__ for e in events].count("Subscription.Activated") == 1
+
+
+# ---- Logging in: throttled password guessing (features/identity/) ------------------------------
+
+
+class _Seconds:
+    """A settable monotonic clock for the login throttle."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _throttle_clock(world: dict) -> _Seconds:
+    if "throttle_clock" not in world:
+        world["throttle_clock"] = world["bank"].login_throttle.clock = _Seconds()
+    return world["throttle_clock"]
+
+
+def _try_login(world: dict, username: str, password: str) -> Any:
+    _throttle_clock(world)
+    return world["api"].http.post("/graphql", json={
+        "query": operation("Login"), "variables": {"username": username, "password": password}})
+
+
+@when(parsers.re(r'someone tries (?P<count>\d+) wrong passwords? for "(?P<username>[^"]+)"$'))
+def wrong_passwords(world: dict, count: str, username: str) -> None:
+    world["response"] = None
+    for n in range(int(count)):
+        world["response"] = _try_login(world, username, f"wrong-guess-{n}")
+
+
+@when(parsers.parse('someone tries {count:d} passwords for "{username}" in one request'))
+def aliased_passwords(world: dict, count: int, username: str) -> None:
+    fields = " ".join(f'a{n}: login(username: "{username}", password: "guess-{n}") {{ token }}'
+                      for n in range(count))
+    world["response"] = world["api"].http.post("/graphql", json={"query": f"mutation {{ {fields} }}"})
+
+
+@when(parsers.re(r"(?P<seconds>\d+) seconds? pass(?:es)?$"))
+def seconds_pass(world: dict, seconds: str) -> None:
+    _throttle_clock(world).now += int(seconds)
+
+
+@then(parsers.re(r'the last attempt is refused as "(?P<code>[A-Z_]+)", to be retried after '
+                 r'(?P<seconds>\d+) seconds?$'))
+def last_attempt_refused(world: dict, code: str, seconds: str) -> None:
+    response = world["response"]
+    assert response.status_code == 429, response.text
+    assert response.json()["errors"][0]["extensions"]["code"] == code
+    assert response.headers["Retry-After"] == seconds
+
+
+@then(parsers.parse('the right password of "{username}" is refused as well'))
+def right_password_refused(world: dict, username: str) -> None:
+    response = _try_login(world, username, PASSWORD)
+    assert response.status_code == 429 and response.json()["data"] == {"login": None}
+
+
+@then(parsers.parse('"{username}" logs in with the right password'))
+def logs_in(world: dict, username: str) -> None:
+    response = _try_login(world, username, PASSWORD)
+    assert response.status_code == 200 and response.json()["data"]["login"]["token"]
+
+
+@then(parsers.parse('the request is refused as "{code}" naming "{name}"'))
+def request_refused_naming(world: dict, code: str, name: str) -> None:
+    response = world["response"]
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"]["code"] == code and name in error["message"]
+
+
+@then("an anonymous reader of its history sees no internal table names")
+def public_history(world: dict) -> None:
+    api: GraphQLTestClient = world["api"]
+    api.token = None
+    history = api.data("GetAsset", id=world["asset_id"])["asset"]["history"]
+    details = repr([entry["details"] for entry in history])
+    table = world["bank"].catalogue.get_asset(world["asset_id"]).get_version(1)["table"]
+    assert history and table not in details and "originator_topic" not in details

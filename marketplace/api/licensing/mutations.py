@@ -103,7 +103,8 @@ class DefinePlan(graphene.Mutation):
                price: Any, quotas: Any, overage: Any, field_tier: Any,
                item_overrides: dict | None = None) -> dict:
         actor = require_staff(info)
-        overrides = {k: str(v).lower() for k, v in (item_overrides or {}).items()}
+        overrides = ({k: str(v).lower() for k, v in item_overrides.items()}
+                     if isinstance(item_overrides, dict) else item_overrides)  # the domain refuses
         return attempt(KNOWN, lambda: info.context["marketplace"].define_plan(
             asset_id=asset_id, name=name, licence_template_id=licence_template_id,
             price=plain(price), quotas=plain(quotas), overage=plain(overage),
