@@ -1,6 +1,6 @@
 """The masking property on what actually leaves the bank: the demo's population extract read
-through GraphQL ``rows`` (anonymously and with a masked-tier key) and through a CSV export, in
-process. Every masked identifier keeps at least 1,000 candidates given its whole row — so both
+through GraphQL ``rows`` (anonymously and with a masked-tier key), through CSV, NDJSON and
+Parquet exports, and through the SDK's rows and export, in process. Every masked identifier keeps at least 1,000 candidates given its whole row — so both
 channels use the row-level masker (tests/support/masking_oracle.py)."""
 
 from __future__ import annotations
@@ -9,8 +9,12 @@ import csv
 import io
 from collections.abc import Iterator
 
+import orjson
+import pyarrow.parquet as pq
 import pytest
 from starlette.testclient import TestClient
+
+import databank
 
 from domain.metadata import Sensitivity
 from marketplace.bootstrap import build_in_memory
@@ -21,6 +25,7 @@ from marketplace.web.app import create_app
 from support.api import operation
 from support.marketplace import ADMIN, REVIEWER, Clock, member_with_organisation, set_up_market
 from support.masking_oracle import ENOUGH, check_row
+from support.sdk_server import StarletteTransport
 
 ROWS = 150
 KINDS = {"公民身份号码": Sensitivity.ID_NUMBER, "姓名": Sensitivity.NAME,
@@ -72,22 +77,53 @@ def _rows(world: dict, key: str | None) -> list[dict]:
     return body["data"]["rows"]["rows"]
 
 
-def _csv_export(world: dict) -> list[dict]:
+def _export(world: dict, format: str) -> bytes:
     body = world["http"].post("/graphql", json={"query": operation("RequestExport"), "variables": {
-        "assetId": world["asset"], "format": "CSV"}},
+        "assetId": world["asset"], "format": format}},
         headers={"Authorization": f"Bearer {world['key']}"}).json()
     payload = body["data"]["requestExport"]
     assert payload["errors"] == [], payload
     response = world["http"].get(payload["export"]["url"])
     assert response.status_code == 200
-    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
+    return response.content
 
 
-@pytest.mark.parametrize("channel", ["rows, anonymous", "rows, masked tier", "CSV export"])
+def _csv_export(world: dict) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(_export(world, "CSV").decode("utf-8"))))
+
+
+def _ndjson_export(world: dict) -> list[dict]:
+    return [orjson.loads(line) for line in _export(world, "NDJSON").splitlines()]
+
+
+def _parquet_export(world: dict) -> list[dict]:
+    return pq.read_table(io.BytesIO(_export(world, "PARQUET"))).to_pylist()
+
+
+def _sdk(world: dict) -> databank.Client:
+    return databank.Client(world["key"], base_url="http://testserver",
+                           transport=StarletteTransport(world["http"]))
+
+
+def _sdk_rows(world: dict) -> list[dict]:
+    with _sdk(world) as client:
+        return list(client.assets.rows(world["asset"], limit=ROWS))
+
+
+def _sdk_export(world: dict) -> list[dict]:
+    with _sdk(world) as client:
+        return list(client.assets.export(world["asset"], format="ndjson").iter_rows())
+
+
+CHANNELS = {"rows, anonymous": lambda world: _rows(world, None),
+            "rows, masked tier": lambda world: _rows(world, world["key"]),
+            "CSV export": _csv_export, "NDJSON export": _ndjson_export,
+            "Parquet export": _parquet_export, "SDK rows": _sdk_rows, "SDK export": _sdk_export}
+
+
+@pytest.mark.parametrize("channel", list(CHANNELS))
 def test_what_leaves_through_each_channel_keeps_a_thousand_candidates(world, channel) -> None:
-    shown = {"rows, anonymous": lambda: _rows(world, None),
-             "rows, masked tier": lambda: _rows(world, world["key"]),
-             "CSV export": lambda: _csv_export(world)}[channel]()
+    shown = CHANNELS[channel](world)
     assert len(shown) == ROWS
     for original, row in zip(world["stored"], shown):
         counts = check_row(original, row, KINDS, IDENTIFIERS)
