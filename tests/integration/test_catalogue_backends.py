@@ -4,48 +4,24 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from domain.actors import Actor, Role
 from domain.errors import InvalidInputError, NotApprovedError
-from domain.identifiers import org_code_check_char, uscc_check_char
-from marketplace.bootstrap import DataBank, build, build_in_memory
+from marketplace.bootstrap import DataBank
 from marketplace.projections.catalogue_view import CatalogueQuery
-from marketplace.settings import Settings
 from support.catalogue import sample_metadata
+from support.marketplace import credit_code
 
 ADMIN = Actor("admin", "管理员", Role.ADMIN)
 REVIEWER = Actor("reviewer", "审查员", Role.REVIEWER)
 CSV = "站点编号,站点名称,经度,纬度\nLA0001,政务中心,116.5078,31.7529\nLA0002,皖西学院,116.4862,31.7760\n".encode()
 
 
-def _code(n: int) -> str:
-    org = f"{n:08d}"
-    head = "11341500" + org + org_code_check_char(org)
-    return head + uscc_check_char(head)
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DataBank]:
-    if request.param == "memory":
-        built = build_in_memory()
-    elif request.param == "sqlite":
-        built = build(Settings(data_dir=tmp_path), fast_hashing=True)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        schema = request.getfixturevalue("postgres_schema")
-        built = build(Settings(data_dir=tmp_path, database_url=f"{url}?schema={schema}"), fast_hashing=True)
-    try:
-        yield built
-    finally:
-        built.close()
-
 
 def _publisher(bank: DataBank, n: int = 1) -> Actor:
-    department = bank.catalogue.register_department(code=_code(n), name=f"部门{n}", contact="", by=ADMIN)
+    department = bank.catalogue.register_department(code=credit_code(n, "11341500"), name=f"部门{n}", contact="", by=ADMIN)
     return Actor(f"pub{n}", f"发布员{n}", Role.PUBLISHER, str(department.id))
 
 

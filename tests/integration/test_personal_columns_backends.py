@@ -5,47 +5,22 @@ masker, and survive a rebuild of the read model from the log."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 
 from domain.actors import ANONYMOUS, Actor, Role
-from domain.identifiers import org_code_check_char, uscc_check_char
-from marketplace.bootstrap import DataBank, build, build_in_memory
+from marketplace.bootstrap import DataBank
 from marketplace.services.access import Caller
-from marketplace.settings import Settings
 from support.catalogue import sample_metadata
+from support.marketplace import credit_code
 
 ADMIN = Actor("admin", "管理员", Role.ADMIN)
 REVIEWER = Actor("reviewer", "审查员", Role.REVIEWER)
 CSV = "站点编号,站点名称,值班电话,住址\nLA0001,政务中心,13812341234,六安市金安区梅山南路12号\n".encode()
 
 
-def _code(n: int) -> str:
-    org = f"{n:08d}"
-    head = "11341500" + org + org_code_check_char(org)
-    return head + uscc_check_char(head)
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DataBank]:
-    if request.param == "memory":
-        built = build_in_memory()
-    elif request.param == "sqlite":
-        built = build(Settings(data_dir=tmp_path), fast_hashing=True)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        schema = request.getfixturevalue("postgres_schema")
-        built = build(Settings(data_dir=tmp_path, database_url=f"{url}?schema={schema}"), fast_hashing=True)
-    try:
-        yield built
-    finally:
-        built.close()
-
 
 def test_detections_and_clearances_reach_the_read_model_and_the_masker(bank: DataBank) -> None:
-    department = bank.catalogue.register_department(code=_code(5), name="部门", contact="", by=ADMIN)
+    department = bank.catalogue.register_department(code=credit_code(5, "11341500"), name="部门", contact="", by=ADMIN)
     publisher = Actor("pub", "发布员", Role.PUBLISHER, str(department.id))
     items = sample_metadata()["information_items"][:2] + [
         {"name": "值班电话", "data_type": "string", "description": "", "sensitivity": "none", "key": False},
