@@ -38,6 +38,14 @@ TARGETS = {
     "domain/identifiers.py": ["tests/unit/domain"],
     "marketplace/metering/ledger.py": ["tests/unit/metering"],
 }
+# Where only part of a file decides what leaves the bank: the functions (and classes) that do.
+# The ledger's group-commit thread, protocol and report SQL are mutated too but scored apart
+# (their behaviour is held by the backends' integration tests, which need a database).
+FOCUS = {
+    "marketplace.metering.ledger": ("decide", "make_grant", "settle_state", "check_reservation",
+                                    "check_settlement", "epoch_minute", "Grant", "Reservation",
+                                    "Settlement", "CounterState", "_whole"),
+}
 
 
 def ensure_mutmut() -> None:
@@ -106,6 +114,20 @@ def module_of(mutant: str) -> str:
     return mutant.split(".x", 1)[0].split(".x_", 1)[0]
 
 
+def function_of(mutant: str) -> str:
+    """``pkg.mod.x_decide__mutmut_3`` → ``decide``; ``pkg.mod.xǁGrantǁquota__mutmut_1`` → ``Grant``."""
+    rest = mutant[len(module_of(mutant)) + 1:].rsplit("__mutmut_", 1)[0]  # x_decide, xǁGrantǁquota
+    return rest[2:].split("ǁ")[0]
+
+
+def scope_of(mutant: str) -> str:
+    """The module, or ``module (decision)`` / ``module (rest)`` where FOCUS splits it."""
+    module = module_of(mutant)
+    if module not in FOCUS:
+        return module
+    return f"{module} ({'decision' if function_of(mutant) in FOCUS[module] else 'rest'})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--children", type=int, default=2)
@@ -123,18 +145,23 @@ def main() -> None:
             raise SystemExit("mutmut reported no mutants; its output:\n" + results)
         by_module: dict[str, dict[str, int]] = {}
         for name, status in statuses.items():
-            counts = by_module.setdefault(module_of(name), {})
+            counts = by_module.setdefault(scope_of(name), {})
             counts[status] = counts.get(status, 0) + 1
-        survivors = sorted(name for name, status in statuses.items() if status != "killed")
+        # Survivors in the scored code first; those of a FOCUS file's rest are listed by name.
+        survivors = sorted((name for name, status in statuses.items() if status != "killed"),
+                           key=lambda name: (scope_of(name).endswith("(rest)"), name))
         print(f"mutmut {MUTMUT_VERSION}: {len(statuses)} mutants in {elapsed:.0f} s")
-        print(f"{'module':40} {'killed':>7} {'total':>6} {'score':>7}  other")
+        print(f"{'module':50} {'killed':>7} {'total':>6} {'score':>7}  other")
         for module, counts in sorted(by_module.items()):
             total = sum(counts.values())
             killed = counts.get("killed", 0)
             other = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()) if k != "killed")
-            print(f"{module:40} {killed:7d} {total:6d} {killed / total:7.1%}  {other}")
+            print(f"{module:50} {killed:7d} {total:6d} {killed / total:7.1%}  {other}")
         diffs = {}
         for name in survivors:
+            if scope_of(name).endswith("(rest)"):
+                print(f"--- {name}: {statuses[name]} (outside the decision)")
+                continue
             shown = subprocess.run([str(VENV_BIN / "mutmut"), "show", name], cwd=work,
                                    capture_output=True, text=True).stdout
             diffs[name] = shown

@@ -222,3 +222,18 @@ def test_detected_columns_are_masked_unless_declared_otherwise_or_cleared() -> N
         detected={"手机": S.PHONE, "证件": S.ID_NUMBER, "卡号": S.BANK_CARD, "地址": S.ADDRESS},
         cleared={"地址": S.ADDRESS, "证件": S.PHONE})
     assert kinds == {"姓名": S.NAME, "手机": S.PHONE, "证件": S.ID_NUMBER, "卡号": S.FINANCIAL}
+
+
+@pytest.mark.parametrize("age, band", [(0, "0-9"), ("0", "0-9"), (9, "0-9"), (10, "10-19"),
+                                       (100, "100-109"), ("100", "100-109"), (150, "150-159"),
+                                       (151, SUPPRESSED), (-1, SUPPRESSED), ("1000", SUPPRESSED),
+                                       ("０", SUPPRESSED), (True, SUPPRESSED), (37.0, SUPPRESSED)])
+def test_an_age_is_a_ten_year_band_from_0_to_150(age, band) -> None:
+    assert mask_age(age) == band
+
+
+def test_a_row_without_a_dropped_column_is_masked_all_the_same() -> None:
+    modes = {"出生日期": "dropped"}
+    masker = RowMasker(POPULATION, KINDS, lambda column: modes.get(column, "masked"))
+    partial = {c: v for c, v in PERSON.items() if c != "出生日期"}
+    assert masker.apply([partial])[0]["公民身份号码"] == "341524************"
