@@ -65,11 +65,14 @@ def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 60) -> None
     raise SystemExit(f"{url} did not come up in {seconds} s")
 
 
-def seed(data_dir: Path, *, root: Path = ROOT, for_datasette: bool = True) -> tuple[str, str]:
+def seed(data_dir: Path, *, root: Path = ROOT, for_datasette: bool = True,
+         full_columns: tuple[str, ...] = ()) -> tuple[str, str]:
     """The demo plus an unlimited masked plan, subscription and key; returns (asset id, key).
 
     :param root: the checkout whose code seeds (this interpreter's virtualenv must hold it)
     :param for_datasette: also copy the rows into Datasette's SQLite file
+    :param full_columns: columns the plan leaves unmasked (so that two versions of the code
+        mask the same columns, e.g. 住所, which detection masks since issue 9)
     """
     env = {**os.environ, "DATABANK_DATA_DIR": str(data_dir)}
     subprocess.run([str(VENV_BIN / "databank"), "demo"], env=env, check=True, capture_output=True)
@@ -88,7 +91,8 @@ def seed(data_dir: Path, *, root: Path = ROOT, for_datasette: bool = True) -> tu
         template = bank.entitlements_view.licence_templates()[0]
         plan = bank.marketplace.define_plan(
             asset_id=entry["id"], name="压测版", licence_template_id=template["id"], price={},
-            quotas={}, overage="block", field_tier="masked", by=admin)
+            quotas={}, overage="block", field_tier="masked",
+            item_overrides={column: "full" for column in full_columns}, by=admin)
         account = bank.marketplace.sign_up(email="bench@startup.example", name="压测", password="luan-bench-2026")
         member = account.actor()
         organisation = bank.marketplace.register_organisation(
@@ -181,10 +185,11 @@ def wrk_script(path: Path, body: str, key: str) -> Path:
     return path
 
 
-def seed_with(python: Path, root: Path, data_dir: Path) -> tuple[str, str]:
+def seed_with(python: Path, root: Path, data_dir: Path, full_columns: tuple[str, ...]) -> tuple[str, str]:
     """Seed ``data_dir`` with the code of the checkout ``root`` (its own virtualenv)."""
     out = subprocess.run([str(python), str(Path(__file__).resolve()), "--seed-only", str(data_dir),
-                          "--root", str(root)], check=True, capture_output=True, text=True).stdout
+                          "--root", str(root), "--full-columns", *full_columns],
+                         check=True, capture_output=True, text=True).stdout
     seeded = json.loads(out.strip().splitlines()[-1])
     return seeded["asset"], seeded["key"]
 
@@ -200,18 +205,22 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path,
                         help="another checkout with its own .venv (e.g. a git worktree of an earlier "
                              "commit): its server runs beside ours, seeded by its own code")
+    parser.add_argument("--full-columns", nargs="*", default=[],
+                        help="columns the bench plan leaves unmasked (e.g. 住所, to compare with a "
+                             "checkout that did not mask it)")
     parser.add_argument("--seed-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.seed_only:
-        asset_id, key = seed(args.seed_only, root=args.root, for_datasette=False)
+        asset_id, key = seed(args.seed_only, root=args.root, for_datasette=False,
+                             full_columns=tuple(args.full_columns))
         print(json.dumps({"asset": asset_id, "key": key}))
         return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "var"
-        asset_id, key = seed(data_dir)
+        asset_id, key = seed(data_dir, full_columns=tuple(args.full_columns))
         # name -> (databank executable, data dir, extra environment, asset id, key)
         variants = {"metered": (VENV_BIN / "databank", data_dir, {}, asset_id, key)}
         if not args.no_unmetered:
@@ -220,7 +229,8 @@ def main() -> None:
         if args.baseline:
             base_python = args.baseline / ".venv" / "bin" / "python"
             base_dir = Path(tmp) / "baseline-var"
-            base_asset, base_key = seed_with(base_python, args.baseline, base_dir)
+            base_asset, base_key = seed_with(base_python, args.baseline, base_dir,
+                                             tuple(args.full_columns))
             variants["baseline"] = (base_python.parent / "databank", base_dir, {}, base_asset, base_key)
         servers = {}
         try:
