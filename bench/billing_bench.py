@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from domain.metering import period_of  # noqa: E402
 from marketplace.billing.gateway import UsageCharge  # noqa: E402
 from marketplace.billing.service import Billing  # noqa: E402
-from marketplace.billing.stripe_gateway import StripeGateway, make_client  # noqa: E402
+from marketplace.billing.adapters.stripe_gateway import StripeGateway, make_client  # noqa: E402
 from marketplace.bootstrap import build_in_memory  # noqa: E402
 from support.fake_stripe import FakeStripe, serve  # noqa: E402
 

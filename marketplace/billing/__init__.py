@@ -1,6 +1,7 @@
-"""Billing: the BillingGateway port and its implementations (offline ledger, Stripe, fake)."""
+"""Billing: the use cases (service.py), the BillingGateway port (gateway.py) and its adapters
+(adapters/: the offline ledger, Stripe)."""
 
-from marketplace.billing.fake import FakeBillingGateway
+from marketplace.billing.adapters.offline import OfflineLedger, PeriodUsage
 from marketplace.billing.gateway import (
     BillingGateway,
     CheckoutRequest,
@@ -11,7 +12,6 @@ from marketplace.billing.gateway import (
     UsageCharge,
     UsageReport,
 )
-from marketplace.billing.offline import OfflineLedger, PeriodUsage
 
-__all__ = ["BillingGateway", "CheckoutRequest", "Customer", "FakeBillingGateway", "Invoice",
-           "OfflineLedger", "PeriodUsage", "PlanPricing", "PriceIds", "UsageCharge", "UsageReport"]
+__all__ = ["BillingGateway", "CheckoutRequest", "Customer", "Invoice", "OfflineLedger",
+           "PeriodUsage", "PlanPricing", "PriceIds", "UsageCharge", "UsageReport"]

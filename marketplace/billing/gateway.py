@@ -1,8 +1,8 @@
 """The BillingGateway port: what the data bank asks of a payment provider.
 
-Three implementations: ``OfflineLedger`` (the default: nothing is charged, invoices are computed
-locally from the usage ledger), ``StripeGateway`` (Stripe over ``stripe.StripeClient``) and
-``FakeBillingGateway`` (unit tests).
+Its adapters (marketplace/billing/adapters/): ``OfflineLedger`` (the default: nothing is charged,
+invoices are computed locally from the usage ledger) and ``StripeGateway`` (Stripe over
+``stripe.StripeClient``); tests use ``FakeBillingGateway`` (tests/support/fake_billing.py).
 """
 
 from __future__ import annotations

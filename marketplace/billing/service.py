@@ -42,7 +42,7 @@ from marketplace.billing.gateway import (
     UsageCharge,
     UsageReport,
 )
-from marketplace.billing.offline import OFFLINE_PREFIX, OfflineLedger, PeriodUsage
+from marketplace.billing.adapters.offline import OFFLINE_PREFIX, OfflineLedger, PeriodUsage
 from marketplace.metering.ledger import FeedBatch, group_records
 from marketplace.services.marketplace import Marketplace
 from marketplace.services.metering import Metering

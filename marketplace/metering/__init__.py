@@ -5,11 +5,11 @@ The ``Metering`` application (marketplace.services.metering) feeds the ledger's 
 into ``UsageMeter`` aggregates.
 """
 
-from marketplace.metering.ledger import FeedBatch, Grant, QuotaLedger, UsageRecord
+from marketplace.metering.ledger import FeedBatch, Grant, QuotaLedger, Refusal, UsageRecord
 from marketplace.metering.sqlite_ledger import SQLiteQuotaLedger
 
-__all__ = ["FeedBatch", "Grant", "PostgresQuotaLedger", "QuotaLedger", "SQLiteQuotaLedger",
-           "UsageRecord"]
+__all__ = ["FeedBatch", "Grant", "PostgresQuotaLedger", "QuotaLedger", "Refusal",
+           "SQLiteQuotaLedger", "UsageRecord"]
 
 
 def __getattr__(name: str):  # psycopg only when PostgreSQL is used

@@ -23,19 +23,21 @@ from psycopg import ClientCursor
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool
 
+from marketplace.metering.group_commit import BatchingLedger
 from marketplace.metering.ledger import (
-    BatchingLedger,
     CounterState,
     FeedBatch,
     Reservation,
     Settlement,
-    batches_of,
     UsageRecord,
-    daily_row,
-    daily_usage_query,
     decide,
     make_grant,
     settle_state,
+)
+from marketplace.metering.sql import (
+    batches_of,
+    daily_row,
+    daily_usage_query,
     sorted_keys,
     usage_query,
     usage_report,

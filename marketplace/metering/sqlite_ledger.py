@@ -14,19 +14,21 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from marketplace.metering.group_commit import BatchingLedger
 from marketplace.metering.ledger import (
-    BatchingLedger,
     CounterState,
     FeedBatch,
     Reservation,
     Settlement,
-    batches_of,
     UsageRecord,
-    daily_row,
-    daily_usage_query,
     decide,
     make_grant,
     settle_state,
+)
+from marketplace.metering.sql import (
+    batches_of,
+    daily_row,
+    daily_usage_query,
     sorted_keys,
     usage_query,
     usage_report,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from domain.licensing import Overage
 from domain.metering import period_reset_at
 from marketplace.metering.ledger import Grant
 
@@ -16,8 +17,8 @@ class UnmeteredLedger:
     """Every reservation granted in full; no counters, no usage records, no quota."""
 
     def reserve(self, subject: str, period: str, *, rows_wanted: int, rows_quota: int | None,
-                calls_quota: int | None, rate_limit_per_minute: int | None, overage: str = "block",
-                now: datetime, **_: Any) -> Grant:
+                calls_quota: int | None, rate_limit_per_minute: int | None,
+                overage: Overage | str = Overage.BLOCK, now: datetime, **_: Any) -> Grant:
         return Grant(subject=subject, period=period, granted_rows=rows_wanted, allowed=True,
                      refusal=None, rows_used=0, calls_used=0, rows_remaining=None,
                      calls_remaining=None, reset_at=period_reset_at(period), retry_after_seconds=0,

@@ -15,13 +15,14 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from domain.actors import Actor, Role
+from domain.licensing import Overage
 from domain.masking import RowMasker, effective_kinds
 from domain.metadata import Sensitivity
 from domain.metering import period_of
 from domain.subscription import Entitlement
 from marketplace.datastore import Datastore, Filter, QueryRejected
 from marketplace.datastore.cursors import CursorSealer
-from marketplace.metering import Grant, QuotaLedger
+from marketplace.metering import Grant, QuotaLedger, Refusal
 from marketplace.projections.follower import Follower
 from marketplace.services.key_use import KeyUseRecorder
 
@@ -57,7 +58,7 @@ class QuotaRefused(Exception):
     """The ledger refused: the quota is used up or the rate limit reached."""
 
     def __init__(self, grant: Grant) -> None:
-        if grant.refusal == "rate":
+        if grant.refusal is Refusal.RATE:
             message = (f"the rate limit of {grant.rate_limit_per_minute} calls a minute is reached; "
                        f"retry after {grant.retry_after_seconds} s")
         else:
@@ -327,7 +328,7 @@ class RowAccess:
                 terms = {"rows_quota": entitlement.rows_per_month,
                          "calls_quota": entitlement.calls_per_month,
                          "rate_limit_per_minute": entitlement.rate_limit_per_minute,
-                         "overage": entitlement.overage}
+                         "overage": Overage(entitlement.overage)}
                 key = (entitlement.field_tier, tuple(sorted(entitlement.item_overrides.items())))
                 return entitlement.subscription_id, terms, entitlement.item_mode, key
             if entry["metadata"]["opening"]["type"] != "unconditional":
@@ -337,7 +338,7 @@ class RowAccess:
                                code="UNAUTHENTICATED" if actor.role is Role.ANONYMOUS else "FORBIDDEN")
         # Open data without a subscription: the anonymous allowance, per IP, masked.
         terms = {"rows_quota": self.anonymous.rows_per_month, "calls_quota": None,
-                 "rate_limit_per_minute": self.anonymous.calls_per_minute, "overage": "block"}
+                 "rate_limit_per_minute": self.anonymous.calls_per_minute, "overage": Overage.BLOCK}
         return f"anon:{caller.ip or 'unknown'}", terms, lambda item: "masked", ("masked", ())
 
     def _masker(self, entry: Mapping[str, Any], version: int, columns: Sequence[str], tier_key: tuple,

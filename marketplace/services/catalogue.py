@@ -4,8 +4,6 @@ and publish them. Every change is an event; the event log is the audit trail."""
 from __future__ import annotations
 
 import logging
-import random
-import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Callable, TypeVar
@@ -20,6 +18,7 @@ from domain.department import Department
 from domain.errors import AlreadyExistsError, InvalidInputError, NotFoundError
 from domain.metadata import AssetMetadata, DataType, Sensitivity
 from marketplace.datastore import ColumnType, Datastore, ImportRejected, ImportSpec, Semantic
+from marketplace.services.conflicts import retry_on_conflict
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -85,7 +84,7 @@ class Catalogue(Application):
             self.save(sequence, asset)
             return asset
 
-        return _retry_on_conflict(attempt)
+        return retry_on_conflict(attempt)
 
     def get_asset(self, asset_id: UUID | str) -> DataAsset | None:
         return self._find(DataAsset, asset_id)
@@ -125,7 +124,7 @@ class Catalogue(Application):
                 self.save(fresh)
                 return fresh, number
 
-            return _retry_on_conflict(attempt)
+            return retry_on_conflict(attempt)
         except BaseException:
             # No event, no table: a version exists entirely or not at all.
             self.datastore.drop(table)
@@ -208,21 +207,8 @@ class Catalogue(Application):
             self.save(asset)
             return asset
 
-        return _retry_on_conflict(attempt)
+        return retry_on_conflict(attempt)
 
 
 def _uuid(value: UUID | str) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _retry_on_conflict(attempt: Callable[[], T], tries: int = 8) -> T:
-    """Reload-decide-save again when another writer saved the same aggregate version first."""
-    for n in range(tries):
-        try:
-            return attempt()
-        except IntegrityError:
-            if n == tries - 1:
-                raise
-            time.sleep(random.uniform(0, 0.005 * 2**n))
-    raise AssertionError("unreachable")
-

@@ -24,27 +24,22 @@ asks again with that count.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import orjson
 
 from domain.actors import Actor, Role
 from marketplace.datastore import ColumnType
 from marketplace.identity import StatementSigner
 from marketplace.metering import Grant
 from marketplace.services.access import AccessPlan, Caller, QuotaRefused, RowAccess
+from marketplace.services.export_formats import ENCODERS, FORMATS, MEDIA_TYPES
+from marketplace.services.export_formats.parquet import available as parquet_available
 
 EXPORT_AUDIENCE = "databank-export"
 EXPORT_SCOPES = ("exports:read", "rows:read")
-FORMATS = ("csv", "ndjson", "parquet")
 BLOCK_ROWS = 5000
-MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson",
-               "parquet": "application/vnd.apache.parquet"}
 
 
 class ExportRefused(Exception):
@@ -67,15 +62,6 @@ class ExportLink:
     row_estimate: int
     version: int
     grant: Grant | None = None
-
-
-def parquet_available() -> bool:
-    try:
-        import pyarrow  # noqa: F401
-        import pyarrow.parquet  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 class Exports:
@@ -280,8 +266,8 @@ class ExportStream:
 
     def body(self) -> Iterator[bytes]:
         """The file, one chunk per block (a header first); constant memory."""
-        writer = {"csv": self._csv, "ndjson": self._ndjson, "parquet": self._parquet}[self.format]
-        for chunk in writer():
+        encode = ENCODERS[self.format]
+        for chunk in encode(self.columns, self.types, self.plan.masker.masks, self._counted()):
             if chunk:
                 yield chunk
 
@@ -289,120 +275,3 @@ class ExportStream:
         for block in self._blocks():
             self.rows_sent += len(block)
             yield self._rows(block)
-
-    def _values(self) -> Iterator[Any]:
-        """Blocks as iterables of value sequences in column order."""
-        yield from self._counted()
-
-    def _csv(self) -> Iterator[bytes]:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(self.columns)
-        booleans = [i for i, c in enumerate(self.columns) if self.types.get(c) is ColumnType.BOOLEAN]
-        # Text cells only: numbers (a negative integer or decimal) stay numbers.
-        masked = self.plan.masker.masks
-        texts = [i for i, c in enumerate(self.columns)
-                 if self.types.get(c) is ColumnType.STRING or c in masked]
-        for rows in self._values():
-            if booleans:
-                rows = [_csv_booleans(row, booleans) for row in rows]
-            if texts:
-                rows = _csv_neutralised(rows, texts)
-            writer.writerows(rows)
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue().encode("utf-8")  # the header of an empty export
-
-    def _ndjson(self) -> Iterator[bytes]:
-        columns = self.columns
-        newline = orjson.OPT_APPEND_NEWLINE
-        for rows in self._counted():
-            yield b"".join([orjson.dumps(dict(zip(columns, row)), option=newline) for row in rows])
-
-    def _parquet(self) -> Iterator[bytes]:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        masked = set(self.plan.masker.masks)
-        schema = pa.schema([(c, _arrow_type(pa, self.types.get(c), c in masked)) for c in self.columns])
-        sink = _Chunks()
-        with pq.ParquetWriter(pa.PythonFile(sink, mode="w"), schema) as writer:
-            for rows in self._values():
-                by_column = list(zip(*rows)) or [()] * len(schema)
-                arrays = [pa.array(by_column[i], type=field.type) for i, field in enumerate(schema)]
-                writer.write_table(pa.Table.from_arrays(arrays, schema=schema))  # one row group
-                yield sink.take()
-        yield sink.take()  # the footer
-
-
-def _csv_booleans(row: Any, booleans: list[int]) -> list[Any]:
-    values = list(row)
-    for i in booleans:
-        if values[i] is not None:
-            values[i] = "true" if values[i] else "false"
-    return values
-
-
-# OWASP's CSV injection rule: a spreadsheet runs a cell that starts with one of these as a
-# formula (a tab or carriage return can hide one), so such a text cell gets a leading quote.
-_FORMULA_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
-
-
-def _csv_neutralised(rows: Sequence[Any], texts: list[int]) -> list[Any]:
-    """The rows with each text cell (at ``texts``) that a spreadsheet would run prefixed with
-    ``'``; a row is copied only when one of its cells changes."""
-    starts = _FORMULA_STARTS
-    result = []
-    for row in rows:
-        values = None
-        for i in texts:
-            value = row[i]
-            if value.__class__ is str and value[:1] in starts:
-                if values is None:
-                    values = list(row)
-                values[i] = "'" + value
-        result.append(row if values is None else values)
-    return result
-
-
-def _arrow_type(pa: Any, column_type: ColumnType | None, masked: bool) -> Any:
-    """Values as the API gives them: decimals, dates and datetimes as exact ISO text."""
-    if masked:
-        return pa.string()  # a masked value may be "***" whatever the column's type
-    if column_type is ColumnType.INTEGER:
-        return pa.int64()
-    if column_type is ColumnType.BOOLEAN:
-        return pa.bool_()
-    return pa.string()
-
-
-class _Chunks:
-    """A write-only file that hands what was written to whoever ``take``s it."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self.closed = False
-
-    def write(self, data: Any) -> int:
-        self._parts.append(bytes(data))
-        return len(data)
-
-    def take(self) -> bytes:
-        data, self._parts = b"".join(self._parts), []
-        return data
-
-    def flush(self) -> None:
-        """Nothing is buffered here."""
-
-    def close(self) -> None:
-        self.closed = True
-
-    def writable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return False
-
-    def readable(self) -> bool:
-        return False

@@ -9,7 +9,7 @@ from domain.actors import Actor
 from domain.api_key import ApiKey, format_api_key, hash_secret, parse_api_key
 from domain.errors import NotFoundError, NotPermittedError
 from domain.organisation import Organisation
-from marketplace.services.catalogue import _retry_on_conflict
+from marketplace.services.conflicts import retry_on_conflict
 from marketplace.services.market.base import MarketplaceBase
 
 
@@ -54,4 +54,4 @@ class ApiKeyUseCases(MarketplaceBase):
             self.save(key)
             return True
 
-        return _retry_on_conflict(attempt)
+        return retry_on_conflict(attempt)

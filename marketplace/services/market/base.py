@@ -13,7 +13,8 @@ from domain.actors import Actor, Role
 from domain.asset import AssetStatus, DataAsset
 from domain.errors import InvalidStateError, NotFoundError, NotPermittedError
 from domain.organisation import Organisation
-from marketplace.services.catalogue import Catalogue, _retry_on_conflict
+from marketplace.services.catalogue import Catalogue
+from marketplace.services.conflicts import retry_on_conflict
 
 T = TypeVar("T")
 
@@ -69,7 +70,7 @@ class MarketplaceBase(Application):
             self.save(found)
             return found
 
-        return _retry_on_conflict(attempt)
+        return retry_on_conflict(attempt)
 
     def _published_asset(self, asset_id: str) -> DataAsset:
         asset = self.catalogue.get_asset(asset_id)

@@ -8,7 +8,7 @@ from domain.actors import Actor
 from domain.errors import AlreadyExistsError, NotFoundError
 from domain.member import MemberAccount
 from domain.organisation import MemberRole, Organisation, OrganisationKind
-from marketplace.services.catalogue import _retry_on_conflict
+from marketplace.services.conflicts import retry_on_conflict
 from marketplace.services.market.base import MarketplaceBase
 
 
@@ -48,7 +48,7 @@ class OrganisationUseCases(MarketplaceBase):
             self.save(organisation, account)
             return organisation
 
-        return _retry_on_conflict(attempt)
+        return retry_on_conflict(attempt)
 
     def invite(self, organisation_id: str, *, email: str,
                role: MemberRole | str = MemberRole.MEMBER, by: Actor) -> Organisation:
@@ -71,7 +71,7 @@ class OrganisationUseCases(MarketplaceBase):
             self.save(organisation, account)
             return organisation
 
-        return _retry_on_conflict(attempt)
+        return retry_on_conflict(attempt)
 
     def remove_member(self, organisation_id: str, *, user_id: str, by: Actor) -> Organisation:
         def attempt() -> Organisation:
@@ -83,7 +83,7 @@ class OrganisationUseCases(MarketplaceBase):
             self.save(organisation, account)
             return organisation
 
-        return _retry_on_conflict(attempt)
+        return retry_on_conflict(attempt)
 
     def _account(self, user_id: str) -> MemberAccount:
         return self._require(MemberAccount, user_id, "member account", "user_id")

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 import pytest
 
 from marketplace.billing import CheckoutRequest, Customer, PlanPricing, UsageCharge
-from marketplace.billing.stripe_gateway import StripeGateway, make_client
+from marketplace.billing.adapters.stripe_gateway import StripeGateway, make_client
 from support.fake_stripe import FakeStripe, serve
 
 PLAN = PlanPricing(plan_id="plan-1", name="商用月度套餐",

@@ -12,7 +12,7 @@ import pytest
 from domain.billing import UsageDelivery
 from domain.metering import period_of
 from marketplace.billing.service import Billing
-from marketplace.billing.stripe_gateway import StripeGateway, make_client
+from marketplace.billing.adapters.stripe_gateway import StripeGateway, make_client
 from marketplace.bootstrap import build_in_memory
 from support.billing import paid_subscription
 from support.fake_stripe import FakeStripe, serve

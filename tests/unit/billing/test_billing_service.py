@@ -8,13 +8,14 @@ import pytest
 
 from domain.errors import InvalidStateError, NotFoundError
 from domain.actors import Actor, Role
-from marketplace.billing import FakeBillingGateway, OfflineLedger
-from marketplace.billing.offline import rows_charge_fen
+from marketplace.billing import OfflineLedger
+from marketplace.billing.adapters.offline import rows_charge_fen
 from marketplace.billing.service import Billing
 from marketplace.bootstrap import build_in_memory
 from domain.metering import period_of
 from marketplace.metering.ledger import FeedBatch, UsageRecord
 from support.billing import for_subscription, paid_subscription, stripe_event
+from support.fake_billing import FakeBillingGateway
 
 PERIOD = period_of(datetime.now(timezone.utc))
 

@@ -10,10 +10,11 @@ from click.testing import CliRunner
 
 from domain.billing import UsageDelivery
 from domain.metering import period_of
-from marketplace.billing import FakeBillingGateway, OfflineLedger
+from marketplace.billing import OfflineLedger
 from marketplace.billing.service import Billing
 from marketplace.bootstrap import build_in_memory
 from support.billing import for_subscription, paid_subscription, stripe_event
+from support.fake_billing import FakeBillingGateway
 
 NOW = datetime.now(timezone.utc)
 PERIOD = period_of(NOW)

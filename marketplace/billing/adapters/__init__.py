@@ -1,0 +1,1 @@
+"""The BillingGateway port's implementations: the offline ledger (the default) and Stripe."""
