@@ -16,17 +16,17 @@ for billing.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.calendar import CHINA
 from domain.errors import InvalidInputError
 from domain.ids import natural_id
 
-CHINA = timezone(timedelta(hours=8))
 DEDUPE_WINDOW = 1000
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
+
+from domain.calendar import HolidayCalendar
+
+# The State Council's official holidays and 调休 make-up workdays, shipped with the code; a
+# deployment points DATABANK_HOLIDAYS_FILE at its own copy to add a year before we release one.
+OFFICIAL_HOLIDAYS = Path(__file__).parent / "holidays" / "china.json"
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,9 @@ class Settings:
         access application before it is escalated (``DATABANK_APPLICATION_REVIEW_DAYS``)
     :param escalation_interval_seconds: how often the server escalates overdue applications
         (``DATABANK_ESCALATION_INTERVAL_SECONDS``; 0 turns the job off)
+    :param holidays_file: the JSON ``{"holidays": [ISO dates], "workdays": [ISO dates]}`` that
+        working-day deadlines skip and count (``DATABANK_HOLIDAYS_FILE``; default the shipped
+        official calendar, ``OFFICIAL_HOLIDAYS``)
     :param stripe_api_key: bill through Stripe (``DATABANK_STRIPE_API_KEY``); without it the
         offline ledger computes invoices locally and charges nothing
     :param stripe_webhook_secret: verifies ``POST /webhooks/stripe`` (``DATABANK_STRIPE_WEBHOOK_SECRET``)
@@ -55,6 +65,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     projection_poll_seconds: float = 0.2
     application_review_days: int = 5
+    holidays_file: Path = OFFICIAL_HOLIDAYS
     anonymous_rows_per_month: int = 10_000
     anonymous_calls_per_minute: int = 30
     unsafe_unmetered: bool = False
@@ -84,6 +95,7 @@ class Settings:
             anonymous_calls_per_minute=int(env.get("DATABANK_ANONYMOUS_CALLS_PER_MINUTE", "30")),
             unsafe_unmetered=env.get("DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS") == "1",
             application_review_days=int(env.get("DATABANK_APPLICATION_REVIEW_DAYS", "5")),
+            holidays_file=Path(env.get("DATABANK_HOLIDAYS_FILE") or OFFICIAL_HOLIDAYS),
             escalation_interval_seconds=float(env.get("DATABANK_ESCALATION_INTERVAL_SECONDS", "60")),
             stripe_api_key=env.get("DATABANK_STRIPE_API_KEY") or None,
             stripe_webhook_secret=env.get("DATABANK_STRIPE_WEBHOOK_SECRET") or None,
@@ -94,6 +106,17 @@ class Settings:
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    def holiday_calendar(self) -> HolidayCalendar:
+        """The holidays file, read and checked (a bad date stops the start, naming the file)."""
+        try:
+            with open(self.holidays_file, encoding="utf-8") as file:
+                data = json.load(file)
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+            return HolidayCalendar.from_mapping(data)
+        except (OSError, ValueError) as error:
+            raise ValueError(f"DATABANK_HOLIDAYS_FILE {self.holidays_file}: {error}") from None
 
 
 def _proxies(value: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from domain.calendar import CHINA
 from marketplace.datastore.errors import ImportRejected
 
 
@@ -79,7 +80,6 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
                        r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?")
-_CST = _dt.timezone(_dt.timedelta(hours=8))
 TRUE_WORDS = frozenset({"true", "是", "yes", "y", "1"})
 FALSE_WORDS = frozenset({"false", "否", "no", "n", "0"})
 _INFER_BOOL = ({"true", "false"}, {"是", "否"})
@@ -120,7 +120,7 @@ def to_datetime(text: str) -> str:
         raise ValueError(text)
     value = _dt.datetime.fromisoformat(text)
     if value.tzinfo is not None:
-        value = value.astimezone(_CST).replace(tzinfo=None)
+        value = value.astimezone(CHINA).replace(tzinfo=None)
     return value.isoformat()
 
 

@@ -9,7 +9,7 @@ from collections import deque
 from datetime import date, datetime, timezone
 from typing import Any, Callable
 
-from domain.metering import CHINA
+from domain.calendar import china_date
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class KeyUseRecorder:
 
     def note(self, key_id: str) -> None:
         """The key was just used (authenticated): queue its first use of the day."""
-        day = self.clock().astimezone(CHINA).date()
+        day = china_date(self.clock())
         known_day, seen = self._today
         if day == known_day and key_id in seen:  # the hot path: no lock
             return

@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from domain.actors import Actor
 from domain.application import AccessApplication, ApplicationStatus
+from domain.calendar import HolidayCalendar
 from marketplace.services.market.base import MarketplaceBase, open_type_of
 
 SUBMITTED_TOPIC = f"{AccessApplication.__module__}:{AccessApplication.__qualname__}.Submitted"
@@ -14,17 +15,20 @@ SUBMITTED_TOPIC = f"{AccessApplication.__module__}:{AccessApplication.__qualname
 
 class ApplicationUseCases(MarketplaceBase):
     review_days: int
+    calendar: HolidayCalendar
 
     def submit_application(self, organisation_id: str, asset_id: str, *, purpose: str,
                            scenario: str, security_commitment: str, by: Actor) -> AccessApplication:
-        """Apply for access; the deadline is ``review_days`` working days from today."""
+        """Apply for access; the deadline is ``review_days`` working days (of ``calendar``)
+        from today."""
         organisation = self._organisation_for(organisation_id, by)
         asset = self._published_asset(asset_id)
         application = AccessApplication.submit(
             organisation_id=str(organisation.id), asset_id=str(asset.id),
             asset_department_id=asset.department_id, asset_open_type=open_type_of(asset),
             purpose=purpose, scenario=scenario, security_commitment=security_commitment,
-            submitted_at=self.clock(), review_days=self.review_days, by=by)
+            submitted_at=self.clock(), review_days=self.review_days, calendar=self.calendar,
+            by=by)
         self.save(application)
         return application
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from eventsourcing.persistence import IntegrityError
 
 from domain.actors import Actor
-from domain.application import AccessApplication, china_date
+from domain.application import AccessApplication
+from domain.calendar import china_date
 from domain.errors import AlreadyExistsError, NotFoundError
 from domain.licensing import LicenceTemplate, Plan
 from domain.metadata import OpenType
