@@ -172,7 +172,8 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
     hasher = PasswordHasher(fast=fast_hashing)
     staff = StaffDirectory(store_config.env_for(StaffDirectory.name), hasher=hasher)
     marketplace = Marketplace(store_config.env_for(Marketplace.name), catalogue=catalogue,
-                              hasher=hasher, review_days=settings.application_review_days)
+                              hasher=hasher, review_days=settings.application_review_days,
+                              calendar=settings.holiday_calendar())
     tokens = TokenService(keyring, issuer=settings.public_url,
                           ttl=timedelta(minutes=settings.token_ttl_minutes))
     follower = Follower(catalogue, view, poll_seconds=settings.projection_poll_seconds)
@@ -212,7 +213,7 @@ def build_billing(settings: Settings, marketplace: Marketplace, metering: Meteri
 
     gateway: object
     if settings.stripe_api_key:
-        from marketplace.billing.stripe_gateway import StripeGateway, make_client
+        from marketplace.billing.adapters.stripe_gateway import StripeGateway, make_client
 
         gateway = StripeGateway(make_client(settings.stripe_api_key, api_base=settings.stripe_api_base))
     else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from marketplace.api.context import RequestContext
 from marketplace.api.schema import schema
 from marketplace.identity import jwks_endpoint
 from marketplace.web.auth import authenticate, check_uploader
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("databank.web")
 
 
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
 def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
     """The ASGI app for one built data bank.
 
@@ -37,30 +42,30 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
     """
     settings = bank.settings
 
-    async def context(request: Request) -> dict[str, Any]:
+    async def context(request: Request) -> RequestContext:
         # Key expiry is judged by the access path's clock, the one quotas are counted by.
         caller = authenticate(request, bank.tokens, bank.row_access.api_key,
                               now=bank.row_access.clock, key_used=bank.row_access.key_used)
-        return {
-            "caller": caller,
-            "actor": caller.actor,
-            "row_access": bank.row_access,
-            "now": lambda: datetime.now(timezone.utc),
-            "catalogue": bank.catalogue,
-            "catalogue_view": bank.catalogue_view,
-            "catalogue_follower": bank.catalogue_follower,
-            "staff": bank.staff,
-            "marketplace": bank.marketplace,
-            "entitlements_view": bank.entitlements_view,
-            "entitlements_follower": bank.entitlements_follower,
-            "ledger": bank.ledger,
-            "tokens": bank.tokens,
-            "login_throttle": bank.login_throttle,
-            "max_upload_bytes": settings.max_upload_bytes,
-            "exports": bank.exports,
-            "public_url": settings.public_url,
-            "billing": bank.billing,
-        }
+        return RequestContext(
+            caller=caller,
+            actor=caller.actor,
+            row_access=bank.row_access,
+            now=_utc_now,
+            catalogue=bank.catalogue,
+            catalogue_view=bank.catalogue_view,
+            catalogue_follower=bank.catalogue_follower,
+            staff=bank.staff,
+            marketplace=bank.marketplace,
+            entitlements_view=bank.entitlements_view,
+            entitlements_follower=bank.entitlements_follower,
+            ledger=bank.ledger,
+            tokens=bank.tokens,
+            login_throttle=bank.login_throttle,
+            max_upload_bytes=settings.max_upload_bytes,
+            exports=bank.exports,
+            public_url=settings.public_url,
+            billing=bank.billing,
+        )
 
     async def authorize_upload(request: Request) -> None:
         # Known before a byte of the file is read; the key's use is recorded by the context.

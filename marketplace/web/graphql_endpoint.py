@@ -49,12 +49,13 @@ HTTP status
     the request with its ``http_status`` (401, 403, 429 ...); any other exception there is 500.
 
 Context
-    ``await context_factory(request)`` gives the context dict; the endpoint adds ``"request"``.
-    After execution ``context["response_headers"]`` (dict) is merged into the HTTP headers and
-    ``context["response_extensions"]`` (dict) into the response's ``extensions``. Resolvers that
-    reserved something for their answer (a ``rows`` page's quota) leave an object with ``path``
-    (the field's response path) and ``finish(delivered)`` in ``context["grants"]``: after
-    execution each is told whether its field reached the response — with ``data: null`` (a
+    ``await context_factory(request)`` gives the context object (an :class:`EndpointContext`:
+    the data bank's is :class:`~marketplace.api.context.RequestContext`); the endpoint sets its
+    ``request``. After execution ``context.response_headers`` (dict) is merged into the HTTP
+    headers and ``context.response_extensions`` (dict) into the response's ``extensions``.
+    Resolvers that reserved something for their answer (a ``rows`` page's quota) leave an object
+    with ``path`` (the field's response path) and ``finish(delivered)`` in ``context.grants``:
+    after execution each is told whether its field reached the response — with ``data: null`` (a
     later field refused) none did — before the headers and extensions are read.
 """
 
@@ -63,11 +64,11 @@ from __future__ import annotations
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from inspect import isawaitable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from graphql import (
@@ -107,7 +108,7 @@ from marketplace.web.graphql_upload import (
     read_multipart,
 )
 
-__all__ = ["GraphQLEndpoint", "GraphQLLimits", "ORJSONResponse"]
+__all__ = ["EndpointContext", "GraphQLEndpoint", "GraphQLLimits", "ORJSONResponse"]
 
 BAD_REQUEST = "BAD_REQUEST"
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -115,7 +116,34 @@ VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL = "INTERNAL_SERVER_ERROR"
 
-ContextFactory = Callable[[Request], Awaitable[dict]]
+
+
+class HeldGrant(Protocol):
+    """Something reserved for a field's answer, settled once the response is known."""
+
+    @property
+    def path(self) -> tuple[str | int, ...]: ...
+
+    def finish(self, delivered: bool) -> None: ...
+
+
+class EndpointContext(Protocol):
+    """What the endpoint sets (``request``) and reads after execution of a request's context;
+    resolvers see all of it."""
+
+    request: Request | None
+
+    @property
+    def response_headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def response_extensions(self) -> Mapping[str, Any]: ...
+
+    @property
+    def grants(self) -> Sequence[HeldGrant]: ...
+
+
+ContextFactory = Callable[[Request], Awaitable[EndpointContext]]
 
 
 def _json_default(value: Any) -> Any:
@@ -206,7 +234,7 @@ class GraphQLEndpoint:
         cache_size: int = 512,
     ) -> None:
         """:param schema: a graphql-core schema (``graphene.Schema(...).graphql_schema``).
-        :param context_factory: builds the context dict of a request (identity, loaders ...).
+        :param context_factory: builds the context of a request (identity, services ...).
         :param limits: what one operation may ask for.
         :param introspection: allow ``__schema``/``__type`` (off in production; ``__typename``
             always works); off also hides "Did you mean" suggestions.
@@ -373,7 +401,7 @@ class GraphQLEndpoint:
             self.logger.exception("GraphQL context failed (reference %s)", reference)
             return _error_response(500, f"Internal server error (reference {reference})", INTERNAL,
                                    reference=reference)
-        context["request"] = request
+        context.request = request
 
         document: Any = prepared.document  # set whenever there is no refusal
         result = execute(self.schema, document, variable_values=variables,
@@ -382,12 +410,12 @@ class GraphQLEndpoint:
                          hide_suggestions=self._hide_suggestions)
         if isawaitable(result):
             result = await result
-        held = context.get("grants")
+        held = context.grants
         if held:
             self._finish_held(held, result.data)
 
         status = 200
-        headers = context.get("response_headers") or None
+        headers = context.response_headers or None
         body: dict[str, Any] = {}
         if result.errors:
             errors = [self._format(error) for error in result.errors]
@@ -402,12 +430,12 @@ class GraphQLEndpoint:
             body["errors"] = errors
         else:
             body["data"] = result.data
-        extensions = context.get("response_extensions")
+        extensions = context.response_extensions
         if extensions:
             body["extensions"] = extensions
         return ORJSONResponse(body, status_code=status, headers=headers)
 
-    def _finish_held(self, held: list[Any], data: dict[str, Any] | None) -> None:
+    def _finish_held(self, held: Sequence[HeldGrant], data: dict[str, Any] | None) -> None:
         """Tell each held reservation whether its field is in the response; a failure to settle
         keeps what was reserved (metered ≥ served) and never costs the response."""
         for item in held:

@@ -62,7 +62,7 @@ class SessionPayload(graphene.ObjectType):
 
 
 def _billing(info: Any) -> Any:
-    return info.context["billing"]
+    return info.context.billing
 
 
 class StartCheckout(graphene.Mutation):

@@ -95,8 +95,8 @@ def _asset_payload(info: Any, command: Callable[[], DomainAsset],
 
 
 def _entry(info: Any, asset: DomainAsset) -> dict | None:
-    info.context["catalogue_follower"].catch_up()
-    return info.context["catalogue_view"].get(str(asset.id))
+    info.context.catalogue_follower.catch_up()
+    return info.context.catalogue_view.get(str(asset.id))
 
 
 class RegisterAsset(graphene.Mutation):
@@ -112,7 +112,7 @@ class RegisterAsset(graphene.Mutation):
     def mutate(root: Any, info: Any, metadata: Any, department_id: str | None = None) -> dict:
         actor = require_staff(info)
         values = plain(metadata)
-        return _asset_payload(info, lambda: info.context["catalogue"].register_asset(
+        return _asset_payload(info, lambda: info.context.catalogue.register_asset(
             department_id=department_id or actor.department_id or "", metadata=values, by=actor), values)
 
 
@@ -129,7 +129,7 @@ class UpdateAssetMetadata(graphene.Mutation):
     def mutate(root: Any, info: Any, asset_id: str, metadata: Any) -> dict:
         actor = require_staff(info)
         values = plain(metadata)
-        return _asset_payload(info, lambda: info.context["catalogue"].update_asset_metadata(
+        return _asset_payload(info, lambda: info.context.catalogue.update_asset_metadata(
             asset_id, values, by=actor), values)
 
 
@@ -151,11 +151,11 @@ class UploadVersion(graphene.Mutation):
         actor = require_staff(info)
         source_format = plain(format) or _format_from_name(getattr(file, "filename", "") or "")
         overrides = {o["column"]: plain(o["type"]) for o in (type_overrides or [])}
-        catalogue = info.context["catalogue"]
+        catalogue = info.context.catalogue
         try:
             asset, number = await run_in_threadpool(
                 catalogue.upload_version, asset_id, file.file, source_format=source_format,
-                by=actor, type_overrides=overrides, max_bytes=info.context.get("max_upload_bytes"))
+                by=actor, type_overrides=overrides, max_bytes=info.context.max_upload_bytes)
         except DomainError as error:
             return UploadVersionPayload(errors=[as_user_error(error, KNOWN)])
         entry = await run_in_threadpool(_entry, info, asset)
@@ -184,7 +184,7 @@ class SubmitForReview(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, asset_id: str, version: int) -> dict:
         actor = require_staff(info)
-        return _asset_payload(info, lambda: info.context["catalogue"].submit_for_review(
+        return _asset_payload(info, lambda: info.context.catalogue.submit_for_review(
             asset_id, version, by=actor))
 
 
@@ -200,7 +200,7 @@ class ApproveAsset(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, asset_id: str, reason: str) -> dict:
         actor = require_staff(info)
-        return _asset_payload(info, lambda: info.context["catalogue"].approve(
+        return _asset_payload(info, lambda: info.context.catalogue.approve(
             asset_id, reason=reason, by=actor))
 
 
@@ -216,7 +216,7 @@ class RejectAsset(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, asset_id: str, reasons: list[str]) -> dict:
         actor = require_staff(info)
-        return _asset_payload(info, lambda: info.context["catalogue"].reject(
+        return _asset_payload(info, lambda: info.context.catalogue.reject(
             asset_id, reasons=reasons, by=actor))
 
 
@@ -232,7 +232,7 @@ class PublishAsset(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, asset_id: str, version: int) -> dict:
         actor = require_staff(info)
-        return _asset_payload(info, lambda: info.context["catalogue"].publish(
+        return _asset_payload(info, lambda: info.context.catalogue.publish(
             asset_id, version, by=actor))
 
 
@@ -248,7 +248,7 @@ class WithdrawAsset(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, asset_id: str, reason: str) -> dict:
         actor = require_staff(info)
-        return _asset_payload(info, lambda: info.context["catalogue"].withdraw(
+        return _asset_payload(info, lambda: info.context.catalogue.withdraw(
             asset_id, reason=reason, by=actor))
 
 
@@ -266,7 +266,7 @@ class ClearPersonalColumn(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, asset_id: str, column: str, reason: str) -> dict:
         actor = require_staff(info)
-        return _asset_payload(info, lambda: info.context["catalogue"].clear_personal_column(
+        return _asset_payload(info, lambda: info.context.catalogue.clear_personal_column(
             asset_id, column, reason=reason, by=actor))
 
 
@@ -289,11 +289,11 @@ class RegisterDepartment(graphene.Mutation):
     def mutate(root: Any, info: Any, code: str, name: str, contact: str = "") -> DepartmentPayload:
         actor = require_staff(info)
         try:
-            department = info.context["catalogue"].register_department(
+            department = info.context.catalogue.register_department(
                 code=code, name=name, contact=contact, by=actor)
         except DomainError as error:
             return DepartmentPayload(errors=[as_user_error(error, KNOWN)])
-        info.context["catalogue_follower"].catch_up()
+        info.context.catalogue_follower.catch_up()
         return DepartmentPayload(department={"id": str(department.id), "name": department.name,
                                              "code": department.code, "contact": department.contact},
                                  errors=[])

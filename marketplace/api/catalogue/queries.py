@@ -37,11 +37,11 @@ class CatalogueQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_departments(root: Any, info: Any) -> list:
-        return info.context["catalogue_view"].departments()
+        return info.context.catalogue_view.departments()
 
     @staticmethod
     def resolve_department(root: Any, info: Any, id: str) -> dict | None:
-        return next((d for d in info.context["catalogue_view"].departments() if d["id"] == id), None)
+        return next((d for d in info.context.catalogue_view.departments() if d["id"] == id), None)
 
     @staticmethod
     def resolve_catalogue(root: Any, info: Any, first: int | None = DEFAULT_PAGE,
@@ -55,7 +55,7 @@ class CatalogueQueries(graphene.ObjectType):
         after = text_argument(after, "after")
         filters["department_id"] = text_argument(filters.get("department_id"), "departmentId")
         statuses = tuple(plain(status) if status else ["published"])
-        actor = info.context["actor"]
+        actor = info.context.actor
         if statuses != ("published",) and actor.role not in (Role.ADMIN, Role.REVIEWER, Role.PUBLISHER):
             statuses = ("published",)  # the public sees only what is published
         query = CatalogueQuery(
@@ -66,7 +66,7 @@ class CatalogueQueries(graphene.ObjectType):
             # A publisher sees other departments' published assets, and their own drafts.
             query = CatalogueQuery(**{**query.__dict__, "department_id": actor.department_id})
         try:
-            page = info.context["catalogue_view"].search(query)
+            page = info.context.catalogue_view.search(query)
         except ValueError as exc:
             raise BadUserInputError(str(exc)) from None
         return {"nodes": page.entries, "total_count": page.total,
@@ -74,22 +74,22 @@ class CatalogueQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_asset(root: Any, info: Any, id: str) -> dict | None:
-        return visible(info, info.context["catalogue_view"].get(text_argument(id, "id")))
+        return visible(info, info.context.catalogue_view.get(text_argument(id, "id")))
 
     @staticmethod
     def resolve_asset_by_code(root: Any, info: Any, resource_code: str) -> dict | None:
         resource_code = text_argument(resource_code, "resourceCode")
-        page = info.context["catalogue_view"].search(CatalogueQuery(
+        page = info.context.catalogue_view.search(CatalogueQuery(
             text=resource_code, statuses=tuple(s.value for s in t.AssetStatus._meta.enum), first=5))
         entry = next((e for e in page.entries if e["resource_code"] == resource_code), None)
         return visible(info, entry)
 
     @staticmethod
     def resolve_review_queue(root: Any, info: Any) -> list:
-        actor = info.context["actor"]
+        actor = info.context.actor
         if actor.role not in (Role.REVIEWER, Role.ADMIN):
             return []
-        page = info.context["catalogue_view"].search(CatalogueQuery(statuses=("submitted",), first=MAX_PAGE))
+        page = info.context.catalogue_view.search(CatalogueQuery(statuses=("submitted",), first=MAX_PAGE))
         return [e for e in page.entries if e["department_id"] != actor.department_id]
 
 
@@ -97,7 +97,7 @@ def visible(info: Any, entry: dict | None) -> dict | None:
     """The entry if the caller may see it: published to all, the rest to staff concerned."""
     if entry is None or entry["status"] == "published":
         return entry
-    return entry if staff_concerned(info.context["actor"], entry["department_id"]) else None
+    return entry if staff_concerned(info.context.actor, entry["department_id"]) else None
 
 
 def text_argument(value: str | None, argument: str) -> str | None:

@@ -185,8 +185,8 @@ class DataAsset(graphene.ObjectType):
 
     @staticmethod
     def resolve_history(parent: dict, info: Any) -> list:
-        entries = info.context["catalogue"].history(parent["id"])
-        return history_for(info.context["actor"], parent.get("department_id"), entries)
+        entries = info.context.catalogue.history(parent["id"])
+        return history_for(info.context.actor, parent.get("department_id"), entries)
 
     @staticmethod
     def resolve_personal_columns(parent: dict, info: Any) -> list:

@@ -73,13 +73,13 @@ class RequestExport(graphene.Mutation):
     def mutate(root: Any, info: Any, asset_id: str, format: Any, where: Any = None,
                columns: list[str] | None = None) -> dict:
         context = info.context
-        caller = context["caller"]
+        caller = context.caller
         if caller.actor.role.value == "anonymous":
             raise UnauthenticatedError("exports need an API key or a login")
         fmt = getattr(format, "value", format)
         try:
-            link = context["exports"].request(caller, asset_id, format=fmt, where=where,
-                                              columns=columns)
+            link = context.exports.request(caller, asset_id, format=fmt, where=where,
+                                           columns=columns)
         except QueryRejected as exc:
             return _refused(exc.message, "INVALID_FILTER", "where")
         except ExportRefused as exc:
@@ -95,7 +95,7 @@ class RequestExport(graphene.Mutation):
                             "assetId")
         if link.grant is not None:
             report_quota(context, link.grant)
-        url = context["public_url"].rstrip("/") + link.path
+        url = context.public_url.rstrip("/") + link.path
         return {"export": {"url": url, "path": link.path, "expires_at": link.expires_at,
                            "format": link.format, "version": link.version,
                            "row_estimate": link.row_estimate}, "errors": []}

@@ -28,8 +28,8 @@ AccessApplicationPayload = _payload("AccessApplicationPayload", "application", t
 
 def _fresh(info: Any) -> Any:
     """The entitlements view, caught up with this request's own change."""
-    info.context["entitlements_follower"].catch_up()
-    return info.context["entitlements_view"]
+    info.context.entitlements_follower.catch_up()
+    return info.context.entitlements_view
 
 
 class PriceInput(graphene.InputObjectType):
@@ -59,7 +59,7 @@ class CreateLicenceTemplate(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, kind: Any, **fields: Any) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context["marketplace"].create_licence_template(
+        return attempt(KNOWN, lambda: info.context.marketplace.create_licence_template(
             kind=plain(kind), by=actor, **fields),
             lambda tpl: {"licence_template": _fresh(info).licence_template(str(tpl.id))})
 
@@ -77,7 +77,7 @@ class PublishLicenceTerms(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, template_id: str, text: str, summary: str) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context["marketplace"].publish_terms(
+        return attempt(KNOWN, lambda: info.context.marketplace.publish_terms(
             template_id, text=text, summary=summary, by=actor),
             lambda tpl: {"licence_template": _fresh(info).licence_template(str(tpl.id))})
 
@@ -105,7 +105,7 @@ class DefinePlan(graphene.Mutation):
         actor = require_staff(info)
         overrides = ({k: str(v).lower() for k, v in item_overrides.items()}
                      if isinstance(item_overrides, dict) else item_overrides)  # the domain refuses
-        return attempt(KNOWN, lambda: info.context["marketplace"].define_plan(
+        return attempt(KNOWN, lambda: info.context.marketplace.define_plan(
             asset_id=asset_id, name=name, licence_template_id=licence_template_id,
             price=plain(price), quotas=plain(quotas), overage=plain(overage),
             field_tier=plain(field_tier), item_overrides=overrides, by=actor),
@@ -124,7 +124,7 @@ class RetirePlan(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, plan_id: str, reason: str) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context["marketplace"].retire_plan(
+        return attempt(KNOWN, lambda: info.context.marketplace.retire_plan(
             plan_id, reason=reason, by=actor), lambda plan: {"plan": _fresh(info).plan(str(plan.id))})
 
 
@@ -144,7 +144,7 @@ class Subscribe(graphene.Mutation):
     def mutate(root: Any, info: Any, plan_id: str, accepted_terms_version: int,
                application_id: str | None = None, organisation_id: str | None = None) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context["marketplace"].subscribe(
+        return attempt(KNOWN, lambda: info.context.marketplace.subscribe(
             organisation_id or actor.organisation_id, plan_id,
             accepted_terms_version=accepted_terms_version, application_id=application_id, by=actor),
             lambda sub: {"subscription": _fresh(info).subscription(str(sub.id))})
@@ -163,7 +163,7 @@ class RevokeSubscription(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, subscription_id: str, reason: str) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context["marketplace"].revoke_subscription(
+        return attempt(KNOWN, lambda: info.context.marketplace.revoke_subscription(
             subscription_id, reason=reason, by=actor),
             lambda sub: {"subscription": _fresh(info).subscription(str(sub.id))})
 
@@ -185,7 +185,7 @@ class SubmitAccessApplication(graphene.Mutation):
     def mutate(root: Any, info: Any, asset_id: str, purpose: str, scenario: str,
                security_commitment: str, organisation_id: str | None = None) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context["marketplace"].submit_application(
+        return attempt(KNOWN, lambda: info.context.marketplace.submit_application(
             organisation_id or actor.organisation_id, asset_id, purpose=purpose, scenario=scenario,
             security_commitment=security_commitment, by=actor),
             lambda app: {"application": _fresh(info).application(str(app.id))})
@@ -204,7 +204,7 @@ class ApproveAccessApplication(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, application_id: str, scope: str, period_end: date) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context["marketplace"].approve_application(
+        return attempt(KNOWN, lambda: info.context.marketplace.approve_application(
             application_id, scope=scope, period_end=period_end, by=actor),
             lambda app: {"application": _fresh(info).application(str(app.id))})
 
@@ -221,7 +221,7 @@ class RejectAccessApplication(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, application_id: str, reasons: list[str]) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context["marketplace"].reject_application(
+        return attempt(KNOWN, lambda: info.context.marketplace.reject_application(
             application_id, reasons=reasons, by=actor),
             lambda app: {"application": _fresh(info).application(str(app.id))})
 

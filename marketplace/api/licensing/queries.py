@@ -20,7 +20,7 @@ def organisation_in_scope(info: Any, actor: Actor, organisation_id: str | None) 
     if actor.role is not Role.MEMBER:
         return None
     wanted = organisation_id or actor.organisation_id
-    organisation = info.context["entitlements_view"].organisation(wanted) if wanted else None
+    organisation = info.context.entitlements_view.organisation(wanted) if wanted else None
     return wanted if organisation and actor.user_id in organisation["members"] else None
 
 
@@ -40,23 +40,23 @@ class LicensingQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_licence_templates(root: Any, info: Any) -> list:
-        return info.context["entitlements_view"].licence_templates()
+        return info.context.entitlements_view.licence_templates()
 
     @staticmethod
     def resolve_plans(root: Any, info: Any, asset_id: str, include_retired: bool) -> list:
-        plans = info.context["entitlements_view"].plans_of(asset_id)
+        plans = info.context.entitlements_view.plans_of(asset_id)
         return plans if include_retired else [p for p in plans if not p["retired"]]
 
     @staticmethod
     def resolve_subscriptions(root: Any, info: Any, organisation_id: str | None = None) -> list:
         actor = require_signed_in(info)
         organisation = organisation_in_scope(info, actor, organisation_id)
-        return info.context["entitlements_view"].subscriptions_of(organisation) if organisation else []
+        return info.context.entitlements_view.subscriptions_of(organisation) if organisation else []
 
     @staticmethod
     def resolve_applications(root: Any, info: Any, organisation_id: str | None = None) -> list:
         actor = require_signed_in(info)
-        view = info.context["entitlements_view"]
+        view = info.context.entitlements_view
         if actor.role is Role.PUBLISHER:
             return view.applications(department_id=actor.department_id or "-")
         if actor.role is Role.ADMIN:

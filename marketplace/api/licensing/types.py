@@ -10,7 +10,7 @@ from graphene.types.generic import GenericScalar
 
 from domain import licensing as lic
 from domain.application import ApplicationStatus as DomainApplicationStatus
-from domain.application import china_date
+from domain.calendar import china_date
 from domain.subscription import SubscriptionStatus as DomainSubscriptionStatus
 from marketplace.api.catalogue.types import DataAsset
 
@@ -82,7 +82,7 @@ class Plan(graphene.ObjectType):
 
     @staticmethod
     def resolve_licence_template(parent: dict, info: Any) -> dict | None:
-        return info.context["entitlements_view"].licence_template(parent["licence_template_id"])
+        return info.context.entitlements_view.licence_template(parent["licence_template_id"])
 
     @staticmethod
     def resolve_free(parent: dict, info: Any) -> bool:
@@ -110,7 +110,7 @@ class Subscription(graphene.ObjectType):
 
     @staticmethod
     def resolve_asset(parent: dict, info: Any) -> dict | None:
-        return info.context["catalogue_view"].get(parent["asset_id"])
+        return info.context.catalogue_view.get(parent["asset_id"])
 
     @staticmethod
     def resolve_started_at(parent: dict, info: Any) -> datetime:
@@ -156,7 +156,7 @@ class AccessApplication(graphene.ObjectType):
 
     @staticmethod
     def resolve_asset(parent: dict, info: Any) -> dict | None:
-        return info.context["catalogue_view"].get(parent["asset_id"])
+        return info.context.catalogue_view.get(parent["asset_id"])
 
     @staticmethod
     def resolve_submitted_at(parent: dict, info: Any) -> datetime:
@@ -168,6 +168,6 @@ class AccessApplication(graphene.ObjectType):
 
     @staticmethod
     def resolve_overdue(parent: dict, info: Any) -> bool:
-        today = china_date(info.context["marketplace"].clock())
+        today = china_date(info.context.marketplace.clock())
         return parent["status"] in ("submitted", "escalated") and today > date.fromisoformat(
             parent["deadline"])

@@ -27,25 +27,25 @@ class OrganisationQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_my_organisations(root: Any, info: Any) -> list:
-        actor = info.context["actor"]
+        actor = info.context.actor
         if actor.role is not Role.MEMBER:
             return []
-        return info.context["entitlements_view"].organisations_of(actor.user_id)
+        return info.context.entitlements_view.organisations_of(actor.user_id)
 
     @staticmethod
     def resolve_my_organisation(root: Any, info: Any) -> dict | None:
-        actor = info.context["actor"]
+        actor = info.context.actor
         organisation = organisation_in_scope(info, actor, None) if actor.role is Role.MEMBER else None
-        return info.context["entitlements_view"].organisation(organisation) if organisation else None
+        return info.context.entitlements_view.organisation(organisation) if organisation else None
 
     @staticmethod
     def resolve_api_keys(root: Any, info: Any, organisation_id: str | None = None) -> list:
         actor = require_signed_in(info)
         organisation = organisation_in_scope(info, actor, organisation_id)
-        return info.context["entitlements_view"].api_keys_of(organisation) if organisation else []
+        return info.context.entitlements_view.api_keys_of(organisation) if organisation else []
 
     @staticmethod
     def resolve_notifications(root: Any, info: Any, organisation_id: str | None = None) -> list:
         actor = require_signed_in(info)
         organisation = organisation_in_scope(info, actor, organisation_id)
-        return info.context["entitlements_view"].notifications_of(organisation) if organisation else []
+        return info.context.entitlements_view.notifications_of(organisation) if organisation else []

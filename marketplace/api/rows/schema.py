@@ -5,7 +5,7 @@ in RateLimit headers.
 Nothing served, nothing counted — also across fields: a request may hold several aliased
 ``rows`` fields, and a later one refused (a 429 with ``data: null``) takes the earlier pages out
 of the response. So each page's unserved rows are settled only once the response is known: the
-resolver leaves a ``HeldPage`` in ``context["grants"]`` and the endpoint calls ``finish`` with
+resolver leaves a ``HeldPage`` in ``context.grants`` and the endpoint calls ``finish`` with
 whether the page reached the response. A page that did not gives all its rows back (its call
 stays counted: the query ran, and the rate limit is about calls made).
 """
@@ -19,6 +19,7 @@ from typing import Any
 import graphene
 from graphene.types.generic import GenericScalar
 
+from marketplace.api.context import RequestContext
 from marketplace.api.errors import (
     BadUserInputError,
     ForbiddenError,
@@ -72,13 +73,13 @@ class RowQueries(graphene.ObjectType):
     @staticmethod
     def resolve_rows(root: Any, info: Any, asset_id: str, first: int, descending: bool,
                      where: Any = None, order_by: str | None = None, after: str | None = None) -> dict:
-        context = info.context
-        access: RowAccess = context["row_access"]
+        context: RequestContext = info.context
+        access = context.row_access
         if first is None:  # an explicit null asks for the default page
             first = 100
         try:
             result = access.rows(
-                context["caller"], asset_id, where=where, order_by=order_by, descending=descending,
+                context.caller, asset_id, where=where, order_by=order_by, descending=descending,
                 after=after, first=first, settle_later=True)
         except QueryRejected as exc:
             raise BadUserInputError(exc.message) from None
@@ -89,7 +90,7 @@ class RowQueries(graphene.ObjectType):
         except QuotaRefused as refused:
             raise quota_refusal(context, refused) from None
         report_quota(context, result.grant, own=result.reservation.record_id)
-        context.setdefault("grants", []).append(
+        context.grants.append(
             HeldPage(tuple(info.path.as_list()), _finisher(context, access, result)))
         return _page(result)
 
@@ -106,14 +107,17 @@ class HeldPage:
     finish: Callable[[bool], None]
 
 
-def _finisher(context: dict, access: RowAccess, result: RowsResult) -> Callable[[bool], None]:
+def _finisher(context: RequestContext, access: RowAccess,
+              result: RowsResult) -> Callable[[bool], None]:
     def finish(delivered: bool) -> None:
         reservation = result.reservation
         served = len(result.rows) if delivered else 0
         if access.settle(reservation, served) is reservation:
             return  # nothing to give back, or the ledger kept it (already fed)
-        view, own = context.get("quota_view", (None, None))
-        if view is None or view.subject != reservation.subject:
+        if context.quota_view is None:
+            return
+        view, own = context.quota_view
+        if view.subject != reservation.subject:
             return
         # The quota shown counts this page's served rows if it is this page's own report, and
         # all its reserved rows if a later field's reservation reported it.
@@ -124,7 +128,7 @@ def _finisher(context: dict, access: RowAccess, result: RowsResult) -> Callable[
     return finish
 
 
-def quota_refusal(context: dict, refused: QuotaRefused) -> Exception:
+def quota_refusal(context: RequestContext, refused: QuotaRefused) -> Exception:
     """The top-level error of a quota or rate-limit refusal (HTTP 429), quota reported."""
     grant = refused.grant
     report_quota(context, grant)
@@ -149,16 +153,16 @@ def _denied(exc: AccessDenied) -> Exception:
     return ForbiddenError(exc.message)
 
 
-def report_quota(context: dict, grant: Any, *, own: str | None = None) -> None:
+def report_quota(context: RequestContext, grant: Any, *, own: str | None = None) -> None:
     """The quota on every data response: ``extensions.quota`` and RateLimit headers.
 
     :param own: the record id of the held page this grant is the view of (None: a refusal's or
         another reservation's grant)
     """
-    context["quota_view"] = (grant, own)
-    context.setdefault("response_extensions", {})["quota"] = grant.quota_extension()
-    headers = context.setdefault("response_headers", {})
-    reset = max(0, int((grant.reset_at - context["now"]()).total_seconds()))
+    context.quota_view = (grant, own)
+    context.response_extensions["quota"] = grant.quota_extension()
+    headers = context.response_headers
+    reset = max(0, int((grant.reset_at - context.now()).total_seconds()))
     if grant.rows_remaining is not None:
         headers["X-RateLimit-Limit"] = str(grant.rows_used + grant.rows_remaining)
         headers["X-RateLimit-Remaining"] = str(grant.rows_remaining)

@@ -67,17 +67,17 @@ class Login(graphene.Mutation):
 
     @staticmethod
     def mutate(root: Any, info: Any, username: str, password: str) -> LoginPayload:
-        throttle = info.context["login_throttle"]
-        address = info.context["caller"].ip
+        throttle = info.context.login_throttle
+        address = info.context.caller.ip
         wait = throttle.wait(username, address)
         if wait:
             # Refused before the password is looked at: a locked guess learns nothing.
             raise RateLimitedError(f"too many failed logins for this account or from this "
                                    f"address: try again in {wait} s", retry_after=wait)
         if "@" in username:
-            account = info.context["marketplace"].authenticate_member(username, password)
+            account = info.context.marketplace.authenticate_member(username, password)
         else:
-            account = info.context["staff"].authenticate(username, password)
+            account = info.context.staff.authenticate(username, password)
         if account is None:
             throttle.failed(username, address)
             return LoginPayload(errors=[{"field": None, "code": "INVALID_CREDENTIALS",
@@ -111,9 +111,9 @@ class OpenStaffAccount(graphene.Mutation):
         actor = require_staff(info)
         role_value = getattr(role, "value", role)
         try:
-            if department_id and info.context["catalogue"].get_department(department_id) is None:
+            if department_id and info.context.catalogue.get_department(department_id) is None:
                 raise NotFoundError("no such department", field="department_id")
-            account = info.context["staff"].open_account(
+            account = info.context.staff.open_account(
                 username=username, name=name, role=DomainRole(role_value), password=password,
                 department_id=department_id, by=actor)
         except DomainError as error:
@@ -128,7 +128,7 @@ class StaffQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_viewer(root: Any, info: Any) -> dict:
-        return _viewer(info.context["actor"])
+        return _viewer(info.context.actor)
 
 
 class StaffMutations(graphene.ObjectType):

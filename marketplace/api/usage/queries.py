@@ -29,16 +29,16 @@ ANONYMOUS_PREFIX = "anon:"
 def _signed_in(info: Any) -> Actor:
     """The caller, who must be signed in; an API key must carry the ``usage:read`` scope."""
     actor = require_signed_in(info)
-    caller = info.context.get("caller")
-    if caller is not None and caller.scopes is not None and "usage:read" not in caller.scopes:
+    caller = info.context.caller
+    if caller.scopes is not None and "usage:read" not in caller.scopes:
         raise ForbiddenError("this API key has no usage:read scope")
     return actor
 
 
 def _organisation(info: Any, actor: Actor, organisation_id: str | None) -> str | None:
     """The organisation whose usage the caller may see (None: none)."""
-    caller = info.context.get("caller")
-    if caller is not None and caller.scopes is not None:  # an API key: its own organisation only
+    caller = info.context.caller
+    if caller.scopes is not None:  # an API key: its own organisation only
         wanted = organisation_id or actor.organisation_id
         return wanted if wanted == actor.organisation_id else None
     return organisation_in_scope(info, actor, organisation_id)
@@ -119,7 +119,7 @@ class UsageQueries(graphene.ObjectType):
                       organisation_id: str | None = None) -> list[dict]:
         actor = _signed_in(info)
         # The access path's clock: the period its reservations count in.
-        period = period or period_of(info.context["row_access"].clock())
+        period = period or period_of(info.context.row_access.clock())
         try:
             check_period(period)
         except InvalidInputError as exc:
@@ -127,10 +127,10 @@ class UsageQueries(graphene.ObjectType):
         organisation = _organisation(info, actor, organisation_id)
         if not organisation:
             return []
-        ledger = info.context["ledger"]
+        ledger = info.context.ledger
         reset_at = period_reset_at(period)
         found = []
-        for subscription in info.context["entitlements_view"].subscriptions_of(organisation):
+        for subscription in info.context.entitlements_view.subscriptions_of(organisation):
             counters = ledger.usage(subscription["id"], period)
             quotas = subscription["plan"]["quotas"]
             rows_quota, calls_quota = quotas.get("rows_per_month"), quotas.get("calls_per_month")
@@ -160,7 +160,7 @@ class UsageQueries(graphene.ObjectType):
                 return []
         elif actor.role is not Role.ADMIN:
             return []
-        rows = info.context["ledger"].daily_usage(
+        rows = info.context.ledger.daily_usage(
             from_day=from_day, to_day=to_day, organisation_id=organisation_id, asset_id=asset_id,
             department_id=department_id)
         return rows if actor.role is Role.ADMIN else _redact(rows)
@@ -174,7 +174,7 @@ class UsageQueries(graphene.ObjectType):
         elif actor.role is not Role.ADMIN:
             raise ForbiddenError("usage per asset is for administrators and publishers")
         _day_range(from_day, to_day)
-        rows = info.context["ledger"].daily_usage(from_day=from_day, to_day=to_day,
+        rows = info.context.ledger.daily_usage(from_day=from_day, to_day=to_day,
                                                   department_id=department_id)
         return [{**total, "subjects": total["count"]} for total in _total(rows, "asset_id", "subject")]
 
@@ -184,5 +184,5 @@ class UsageQueries(graphene.ObjectType):
         if actor.role is not Role.ADMIN:
             raise ForbiddenError("usage per department is for administrators")
         _day_range(from_day, to_day)
-        rows = info.context["ledger"].daily_usage(from_day=from_day, to_day=to_day)
+        rows = info.context.ledger.daily_usage(from_day=from_day, to_day=to_day)
         return [{**total, "assets": total["count"]} for total in _total(rows, "department_id", "asset_id")]

@@ -13,7 +13,7 @@ from marketplace.api.licensing.types import Plan, SubscriptionStatus
 
 def _asset(parent: dict, info: Any) -> dict | None:
     asset_id = parent.get("asset_id")
-    return info.context["catalogue_view"].get(asset_id) if asset_id else None
+    return info.context.catalogue_view.get(asset_id) if asset_id else None
 
 
 class SubscriptionUsage(graphene.ObjectType):
@@ -87,5 +87,5 @@ class DepartmentUsage(graphene.ObjectType):
 
     @staticmethod
     def resolve_department(parent: dict, info: Any) -> dict | None:
-        return next((d for d in info.context["catalogue_view"].departments()
+        return next((d for d in info.context.catalogue_view.departments()
                      if d["id"] == parent["department_id"]), None)

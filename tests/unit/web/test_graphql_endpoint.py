@@ -20,6 +20,7 @@ from marketplace.api.errors import (
 )
 from marketplace.web.graphiql import static_mount
 from marketplace.web.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
+from support.endpoint_context import PlainContext
 
 
 class Item(graphene.ObjectType):
@@ -51,8 +52,8 @@ class Query(graphene.ObjectType):
 
     @staticmethod
     def resolve_headered(root: Any, info: Any) -> str:
-        info.context["response_headers"]["RateLimit-Remaining"] = "41"
-        info.context["response_extensions"]["quota"] = {"remaining": 41}
+        info.context.response_headers["RateLimit-Remaining"] = "41"
+        info.context.response_extensions["quota"] = {"remaining": 41}
         return "metered"
 
 
@@ -82,8 +83,8 @@ class Mutation(graphene.ObjectType):
 SCHEMA = graphene.Schema(query=Query, mutation=Mutation).graphql_schema
 
 
-async def plain_context(request: Any) -> dict:
-    return {"response_headers": {}, "response_extensions": {}}
+async def plain_context(request: Any) -> PlainContext:
+    return PlainContext()
 
 
 def client_for(**options: Any) -> TestClient:
@@ -292,7 +293,7 @@ def test_a_rate_limit_answers_429_with_retry_after_rounded_up(client: TestClient
 
 
 def test_an_api_error_from_the_context_factory_refuses_with_its_status() -> None:
-    async def bad_token(request: Any) -> dict:
+    async def bad_token(request: Any) -> PlainContext:
         raise UnauthenticatedError("the token has expired")
 
     response = client_for(context_factory=bad_token).post("/graphql", json={"query": "{ hello }"})
@@ -301,7 +302,7 @@ def test_an_api_error_from_the_context_factory_refuses_with_its_status() -> None
 
 
 def test_a_failing_context_factory_is_masked_as_500() -> None:
-    async def broken(request: Any) -> dict:
+    async def broken(request: Any) -> PlainContext:
         raise RuntimeError("secret connection string")
 
     response = client_for(context_factory=broken).post("/graphql", json={"query": "{ hello }"})
@@ -314,15 +315,15 @@ def test_a_failing_context_factory_is_masked_as_500() -> None:
 
 
 def test_the_context_gets_the_request_and_its_headers_and_extensions_reach_the_response() -> None:
-    async def context_factory(request: Any) -> dict:
-        return {}
+    async def context_factory(request: Any) -> PlainContext:
+        return PlainContext()
 
     class Spy(graphene.ObjectType):
         path = graphene.String()
 
         @staticmethod
         def resolve_path(root: Any, info: Any) -> str:
-            return info.context["request"].url.path
+            return info.context.request.url.path
 
     schema = graphene.Schema(query=Spy).graphql_schema
     endpoint = GraphQLEndpoint(schema, context_factory=context_factory)

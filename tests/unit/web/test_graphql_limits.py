@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from marketplace.web.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
 from marketplace.web.graphql_limits import make_limit_rules
+from support.endpoint_context import PlainContext
 
 
 class Item(graphene.ObjectType):
@@ -48,8 +49,8 @@ LOOSE = GraphQLLimits(max_depth=100, max_aliases=100, max_root_fields=100, max_c
                       max_page_size=10**6, default_page_size=10)
 
 
-async def context_factory(request: Any) -> dict:
-    return {}
+async def context_factory(request: Any) -> PlainContext:
+    return PlainContext()
 
 
 def post(query: str, variables: dict | None = None, **limits: Any) -> Any:

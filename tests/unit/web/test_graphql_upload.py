@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from marketplace.api.scalars import Upload
 from marketplace.web.graphql_endpoint import GraphQLEndpoint
+from support.endpoint_context import PlainContext
 
 received: list[Any] = []
 
@@ -44,8 +45,8 @@ UPLOAD_ONE = "mutation($file: Upload!) { upload(file: $file) }"
 PREFLIGHT = {"GraphQL-Preflight": "1"}
 
 
-async def context_factory(request: Any) -> dict:
-    return {}
+async def context_factory(request: Any) -> PlainContext:
+    return PlainContext()
 
 
 @pytest.fixture
