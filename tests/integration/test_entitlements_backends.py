@@ -3,34 +3,20 @@ PostgreSQL, fed from the Marketplace application's log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from domain.api_key import hash_secret, parse_api_key
-from marketplace.bootstrap import DataBank, build, build_in_memory
-from marketplace.settings import Settings
+from marketplace.bootstrap import DataBank
 from support.marketplace import ADMIN, Clock, member_with_organisation, set_up_market
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bank(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DataBank]:
-    if request.param == "memory":
-        built = build_in_memory()
-    elif request.param == "sqlite":
-        built = build(Settings(data_dir=tmp_path), fast_hashing=True)
-    else:
-        url = request.getfixturevalue("postgres_url")
-        schema = request.getfixturevalue("postgres_schema")
-        built = build(Settings(data_dir=tmp_path, database_url=f"{url}?schema={schema}"),
-                      fast_hashing=True)
-    built.marketplace.clock = Clock()
-    try:
-        yield built
-    finally:
-        built.close()
+@pytest.fixture
+def bank(bank: DataBank) -> DataBank:
+    """The every-backend bank (tests/integration/conftest.py) on a fixed clock."""
+    bank.marketplace.clock = Clock()
+    return bank
 
 
 def test_a_key_is_found_by_the_hash_of_its_secret_until_revoked(bank: DataBank) -> None:
