@@ -51,9 +51,6 @@ def _texts(rows: list[dict]) -> list[dict]:
 @pytest.mark.parametrize("format", ["parquet", "csv", "ndjson"])
 def test_the_enterprise_registry_comes_into_pandas_equal_to_its_rows_pages(enterprise_server, registry,
                                                                             format) -> None:
-    pytest.importorskip("pandas")
-    if format == "parquet":
-        pytest.importorskip("pyarrow")
     asset_id, rows = registry
     seen: list[tuple[int, int | None]] = []
     with databank.Client(demo_key(enterprise_server), base_url=enterprise_server.base_url) as client:

@@ -101,7 +101,6 @@ def test_cuts_without_progress_give_up_after_the_configured_retries(waits) -> No
 
 
 def test_a_cut_parquet_download_restarts_from_zero_into_a_fresh_file(tmp_path: Path, waits) -> None:
-    pytest.importorskip("pyarrow")
     import pyarrow.parquet as pq
 
     server = ExportServer(ROWS, "parquet")
@@ -116,8 +115,7 @@ def test_a_cut_parquet_download_restarts_from_zero_into_a_fresh_file(tmp_path: P
 
 
 def test_a_parquet_export_comes_into_pandas_after_a_restart(waits) -> None:
-    pandas = pytest.importorskip("pandas")
-    pytest.importorskip("pyarrow")
+    import pandas
     server = ExportServer(ROWS, "parquet")
     server.steps = [len(server.body()) // 3]
     with server.sync() as client:
@@ -128,7 +126,6 @@ def test_a_parquet_export_comes_into_pandas_after_a_restart(waits) -> None:
 
 @pytest.mark.parametrize("format", ["csv", "ndjson"])
 def test_a_cut_csv_or_ndjson_export_streams_into_pandas_with_every_row_once(format, waits) -> None:
-    pytest.importorskip("pandas")
     server = ExportServer(ROWS, format)
     server.steps = [_two_and_a_half_blocks(server)]
     with server.sync() as client:
@@ -253,8 +250,6 @@ def test_the_async_export_resumes_a_cut_stream_like_the_sync_one(tmp_path: Path,
 
 
 def test_the_async_export_comes_into_pandas(waits) -> None:
-    pytest.importorskip("pandas")
-    pytest.importorskip("pyarrow")
     server = ExportServer(ROWS, "parquet")
     server.steps = [len(server.body()) // 2]
 

@@ -212,9 +212,7 @@ def _as_text(rows: list[dict]) -> list[dict]:
 
 @pytest.mark.parametrize("format", ["csv", "ndjson", "parquet"])
 def test_an_open_dataset_of_several_blocks_exports_into_pandas_equal_to_its_rows(world, big_asset, format) -> None:
-    pandas = pytest.importorskip("pandas")
-    if format == "parquet":
-        pytest.importorskip("pyarrow")
+    import pandas
     asset = big_asset
     with world.client() as client:
         rows = list(client.assets.rows(asset))
