@@ -4,6 +4,10 @@ when every field is served, every page is counted."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+
+import orjson
 import pytest
 
 from support.people import People, people_world
@@ -72,3 +76,42 @@ def test_a_short_page_served_counts_only_its_rows(world: People) -> None:
 @pytest.fixture
 def world():
     yield from people_world(rows=300)
+
+
+def test_a_served_page_is_not_kept_alive_by_its_request_after_the_response(world: People) -> None:
+    """A held page refers back to the request context that holds it; the endpoint lets go of
+    it after settling, so no reference cycle keeps a response's rows until the garbage
+    collector runs (it cost a fifth of the access path's throughput)."""
+    app = world.http.app
+    body = orjson.dumps({"query": TWO_PAGES, "variables": {"a": world.asset, "first": 5, "second": 5}})
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/graphql", "raw_path": b"/graphql", "query_string": b"",
+             "root_path": "", "client": ("127.0.0.1", 5000), "server": ("testserver", 80),
+             "headers": [(b"content-type", b"application/json"),
+                         (b"authorization", f"Bearer {world.keys['masked']}".encode())]}
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def requests(n: int) -> None:
+        for _ in range(n):
+            await app(dict(scope), receive, send)
+
+    asyncio.run(requests(3))  # warm: caches, prepared statements
+    gc.collect()
+    gc.disable()
+    try:
+        asyncio.run(requests(10))
+        assert orjson.loads(sent[-1]["body"])["data"]["two"]["rows"]
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        contexts = [o for o in gc.garbage if type(o).__name__ == "RequestContext"]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert contexts == []
