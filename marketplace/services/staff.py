@@ -11,6 +11,7 @@ from domain.actors import Actor, Role
 from domain.errors import AlreadyExistsError, InvalidInputError
 from domain.staff import StaffAccount
 from marketplace.identity import PasswordHasher, check_password_strength
+from marketplace.services.login import check_password
 
 
 class StaffDirectory(Application):
@@ -43,7 +44,7 @@ class StaffDirectory(Application):
 
     def get(self, account_id: UUID | str) -> StaffAccount | None:
         try:
-            found = self.repository.get(account_id if isinstance(account_id, UUID) else UUID(str(account_id)))
+            found: object = self.repository.get(account_id if isinstance(account_id, UUID) else UUID(str(account_id)))
         except (AggregateNotFoundError, ValueError):
             return None
         return found if isinstance(found, StaffAccount) else None
@@ -53,30 +54,4 @@ class StaffDirectory(Application):
 
     def authenticate(self, username: str, password: str) -> StaffAccount | None:
         """The account when the password matches and it is enabled; None otherwise (no hint why)."""
-        account = self.find_by_username(username)
-        if account is None:
-            # Spend the same time as a real check so timing does not reveal usernames.
-            self.hasher.verify(_DUMMY_HASH.get(self.hasher), password)
-            return None
-        if account.disabled or not self.hasher.verify(account.password_hash, password):
-            return None
-        if self.hasher.needs_rehash(account.password_hash):
-            account.change_password(self.hasher.hash(password))
-            self.save(account)
-        return account
-
-
-class _DummyHash:
-    """A hash made once per hasher, verified against on unknown usernames."""
-
-    def __init__(self) -> None:
-        self._by_hasher: dict[int, str] = {}
-
-    def get(self, hasher: PasswordHasher) -> str:
-        key = id(hasher)
-        if key not in self._by_hasher:
-            self._by_hasher[key] = hasher.hash("not-a-real-password")
-        return self._by_hasher[key]
-
-
-_DUMMY_HASH = _DummyHash()
+        return check_password(self.find_by_username(username), password, self.hasher, self.save)

@@ -12,6 +12,7 @@ from marketplace.api.auth import issue_token, require_staff
 from marketplace.api.errors import RateLimitedError
 from marketplace.api.payload import as_user_error
 from marketplace.api.staff.errors import KNOWN, StaffError
+from marketplace.services.login import LoginLocked, log_in
 
 Role = graphene.Enum.from_enum(DomainRole, description="What a person may do in the data bank.")
 StaffRole = graphene.Enum("StaffRole", [("ADMIN", "admin"), ("REVIEWER", "reviewer"),
@@ -67,23 +68,16 @@ class Login(graphene.Mutation):
 
     @staticmethod
     def mutate(root: Any, info: Any, username: str, password: str) -> LoginPayload:
-        throttle = info.context.login_throttle
-        address = info.context.caller.ip
-        wait = throttle.wait(username, address)
-        if wait:
-            # Refused before the password is looked at: a locked guess learns nothing.
-            raise RateLimitedError(f"too many failed logins for this account or from this "
-                                   f"address: try again in {wait} s", retry_after=wait)
-        if "@" in username:
-            account = info.context.marketplace.authenticate_member(username, password)
-        else:
-            account = info.context.staff.authenticate(username, password)
-        if account is None:
-            throttle.failed(username, address)
+        context = info.context
+        try:
+            actor = log_in(username, password, context.caller.ip, throttle=context.login_throttle,
+                           staff=context.staff.authenticate,
+                           members=context.marketplace.authenticate_member)
+        except LoginLocked as locked:
+            raise RateLimitedError(str(locked), retry_after=locked.retry_after) from None
+        if actor is None:
             return LoginPayload(errors=[{"field": None, "code": "INVALID_CREDENTIALS",
                                          "message": "the username or password is wrong"}])
-        throttle.succeeded(username)
-        actor = account.actor()
         token, claims = issue_token(info, actor)
         return LoginPayload(token=token, expires_at=claims.expires_at, viewer=_viewer(actor), errors=[])
 

@@ -10,7 +10,7 @@ from domain.errors import AlreadyExistsError, InvalidInputError
 from domain.member import MemberAccount, normal_email
 from marketplace.identity import PasswordHasher, check_password_strength
 from marketplace.services.market.base import MarketplaceBase
-from marketplace.services.staff import _DUMMY_HASH
+from marketplace.services.login import check_password
 
 
 class MemberUseCases(MarketplaceBase):
@@ -41,17 +41,7 @@ class MemberUseCases(MarketplaceBase):
 
     def authenticate_member(self, email: str, password: str) -> MemberAccount | None:
         """The account when the password matches and it is enabled; None otherwise (no hint why)."""
-        account = self.find_member_by_email(email)
-        if account is None:
-            # Spend the same time as a real check so timing does not reveal addresses.
-            self.hasher.verify(_DUMMY_HASH.get(self.hasher), password)
-            return None
-        if account.disabled or not self.hasher.verify(account.password_hash, password):
-            return None
-        if self.hasher.needs_rehash(account.password_hash):
-            account.change_password(self.hasher.hash(password))
-            self.save(account)
-        return account
+        return check_password(self.find_member_by_email(email), password, self.hasher, self.save)
 
     def switch_organisation(self, account_id: str, organisation_id: str) -> MemberAccount:
         """Act for another of one's organisations (the next token carries it)."""
