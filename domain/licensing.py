@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any, Mapping, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -203,11 +203,14 @@ def _check_admin(actor: Actor, what: str) -> None:
         raise NotPermittedError(f"only a data bank administrator manages {what}")
 
 
-def _enum(kind: type[Enum], value: Any, field: str) -> Any:
+_E = TypeVar("_E", bound=Enum)
+
+
+def _enum(kind: type[_E], value: Any, field: str) -> _E:
     try:
         return kind(value.value if isinstance(value, Enum) else value)
     except ValueError:
-        allowed = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
+        allowed = ", ".join(m.value for m in kind)
         raise InvalidInputError(f"{field} {value!r} is not one of: {allowed}", field=field) from None
 
 

@@ -220,7 +220,8 @@ class RowMasker:
     def masked(self) -> tuple[str, ...]:
         return tuple(self.masks)
 
-    def apply_to_tuples(self, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> list[tuple]:
+    def apply_to_tuples(self, rows: Sequence[Sequence[Any]],
+                        columns: Sequence[str]) -> list[tuple[Any, ...]]:
         """Mask value tuples whose values follow ``columns`` (none of them dropped), column by
         column: no dict per row, which bulk exports cannot afford."""
         by_column = list(zip(*rows))

@@ -212,7 +212,7 @@ def _enum(enum: type[Enum], value: Any, field: str) -> Any:
     try:
         return enum(value)
     except ValueError:
-        allowed = ", ".join(str(m.value) for m in enum)  # type: ignore[attr-defined]
+        allowed = ", ".join(str(m.value) for m in enum)
         raise InvalidInputError(f"{value!r} is not one of: {allowed}", field=field) from None
 
 

@@ -157,8 +157,10 @@ class Catalogue(Application):
         for event in self.events.get(_uuid(asset_id)):
             state = {k: v for k, v in event.__dict__.items()
                      if k not in ("originator_id", "originator_version", "timestamp", "by")}
+            # Every stored event has a timestamp; eventsourcing's event protocol omits it.
+            at = event.timestamp  # type: ignore[attr-defined]
             entries.append(HistoryEntry(position=event.originator_version,
-                                        event=type(event).__name__, at=event.timestamp,
+                                        event=type(event).__name__, at=at,
                                         by=getattr(event, "by", None), details=state))
         return entries
 
@@ -189,7 +191,7 @@ class Catalogue(Application):
 
     def _find(self, cls: type[T], aggregate_id: UUID | str) -> T | None:
         try:
-            found = self.repository.get(_uuid(aggregate_id))
+            found: object = self.repository.get(_uuid(aggregate_id))
         except (AggregateNotFoundError, ValueError):
             return None
         return found if isinstance(found, cls) else None

@@ -62,6 +62,10 @@ class _ClientBase:
     def _paginate(self, spec: PageSpec) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    def _export(self, call: Call, format: str,
+                progress: Reporter | None) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 

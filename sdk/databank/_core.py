@@ -209,7 +209,7 @@ def retry_delay(settings: Settings, error: errors.DatabankError, attempt: int) -
     return None
 
 
-def transport_error(exc: Exception, attempts: int) -> errors.APIConnectionError:
+def transport_error(exc: BaseException, attempts: int) -> errors.APIConnectionError:
     if isinstance(exc, httpx.TimeoutException):
         return errors.APITimeoutError(f"Request timed out: {exc!r}", attempts=attempts)
     return errors.APIConnectionError(f"Connection error: {exc!r}", attempts=attempts)

@@ -9,7 +9,7 @@ iterator (``async for``)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from databank import errors
 from databank._core import Call
@@ -51,7 +51,7 @@ class Catalogue(_Resource):
     def search(self, text: str | None = None, *, category: str | None = None,
                open_type: str | None = None, department_id: str | None = None,
                class_code: str | None = None, status: list[str] | None = None,
-               page_size: int = 50, limit: int | None = None):
+               page_size: int = 50, limit: int | None = None) -> Any:
         """Assets matching ``text`` (any substring, Chinese included) and the filters, in
         resource-code order, fetched page by page as you iterate.
 
@@ -74,7 +74,7 @@ class Catalogue(_Resource):
         spec = PageSpec(call, to_page, page_size=min(page_size, MAX_CATALOGUE_PAGE), limit=limit)
         return self._client._paginate(spec)
 
-    def get(self, asset_id: str):
+    def get(self, asset_id: str) -> Any:
         """One asset with its information items; ``NotFoundError`` when there is none visible."""
 
         def parse(data: dict, ext: dict) -> Asset:
@@ -92,7 +92,7 @@ class Assets(_Resource):
 
     def rows(self, asset_id: str, *, where: Mapping[str, Any] | None = None,
              order_by: str | None = None, descending: bool | None = None,
-             limit: int | None = None, page_size: int = MAX_ROWS_PAGE):
+             limit: int | None = None, page_size: int = MAX_ROWS_PAGE) -> Any:
         """The rows of the asset's published version under your licence, as dicts, fetched page
         by page (keyset cursors) as you iterate. ``.last_page`` is the last ``RowsPage``
         (columns, masked columns, quota after it).
@@ -114,14 +114,14 @@ class Assets(_Resource):
 
     def rows_page(self, asset_id: str, *, where: Mapping[str, Any] | None = None,
                   order_by: str | None = None, descending: bool | None = None,
-                  first: int = 100, after: str | None = None):
+                  first: int = 100, after: str | None = None) -> Any:
         """One page of rows (a ``RowsPage``: rows, columns, cursor, quota)."""
         call = self._rows_call(asset_id, where, order_by, descending)
         return self._client._request(call.with_variables(first=first, after=after))
 
     def export(self, asset_id: str, *, format: str = "csv",
                where: Mapping[str, Any] | None = None, columns: list[str] | None = None,
-               progress: Any = False):
+               progress: Any = False) -> Any:
         """A bulk export of the asset's published version under your licence (an ``Export``;
         on an ``AsyncClient`` an awaitable of an ``AsyncExport``). Asks the server for a signed
         link now (refusals raise here: ``NotFoundError``, ``PermissionDeniedError``,
@@ -144,7 +144,7 @@ class Assets(_Resource):
                            list(columns) if columns is not None else None)
         return self._client._export(call, fmt, reporter(progress))
 
-    def plans(self, asset_id: str, *, include_retired: bool = False):
+    def plans(self, asset_id: str, *, include_retired: bool = False) -> Any:
         """The plans the asset is offered under (a list of ``Plan``)."""
         return self._client._request(Call(
             "Plans", {"assetId": asset_id, "includeRetired": include_retired},
@@ -164,7 +164,7 @@ class Assets(_Resource):
 class Subscriptions(_Resource):
     """Your organisation's subscriptions."""
 
-    def list(self, *, organisation_id: str | None = None):
+    def list(self, *, organisation_id: str | None = None) -> Any:
         """The subscriptions (a list of ``Subscription``)."""
         return self._client._request(Call(
             "Subscriptions", {"organisationId": organisation_id},
@@ -172,7 +172,7 @@ class Subscriptions(_Resource):
                                      for s in data.get("subscriptions") or []]))
 
     def subscribe(self, plan_id: str, *, accepted_terms_version: int,
-                  application_id: str | None = None, organisation_id: str | None = None):
+                  application_id: str | None = None, organisation_id: str | None = None) -> Any:
         """Subscribe to a plan, accepting the licence's terms version; ``MutationError`` when
         refused."""
         return self._client._request(Call(
@@ -186,14 +186,14 @@ class Subscriptions(_Resource):
 class ApiKeys(_Resource):
     """Your organisation's API keys."""
 
-    def list(self, *, organisation_id: str | None = None):
+    def list(self, *, organisation_id: str | None = None) -> Any:
         """The keys (a list of ``ApiKey``), never their secrets."""
         return self._client._request(Call(
             "ApiKeys", {"organisationId": organisation_id},
             parse=lambda data, ext: [ApiKey.from_api(k) for k in data.get("apiKeys") or []]))
 
-    def create(self, name: str, *, scopes: list[str] = ("rows:read",),  # type: ignore[assignment]
-               expires_at: datetime | None = None, organisation_id: str | None = None):
+    def create(self, name: str, *, scopes: Sequence[str] = ("rows:read",),
+               expires_at: datetime | None = None, organisation_id: str | None = None) -> Any:
         """A new key (``CreatedApiKey``); its ``plaintext`` is shown this once."""
 
         def parse(data: dict, ext: dict) -> CreatedApiKey:
@@ -204,7 +204,7 @@ class ApiKeys(_Resource):
             "CreateApiKey", {"name": name, "scopes": list(scopes), "expiresAt": expires_at,
                              "organisationId": organisation_id}, parse=parse, mutation=True))
 
-    def revoke(self, key_id: str):
+    def revoke(self, key_id: str) -> Any:
         """Revoke a key (the revoked ``ApiKey``); it stops working on every worker at once."""
         return self._client._request(Call(
             "RevokeApiKey", {"keyId": key_id},
@@ -217,7 +217,7 @@ class Applications(_Resource):
     """Applications for conditionally open assets."""
 
     def submit(self, asset_id: str, *, purpose: str, scenario: str, security_commitment: str,
-               organisation_id: str | None = None):
+               organisation_id: str | None = None) -> Any:
         """Apply for an asset (an ``AccessApplication``; ``deadline`` is when the department must
         answer)."""
         return self._client._request(Call(
@@ -228,7 +228,7 @@ class Applications(_Resource):
                 _payload("SubmitAccessApplication", "submitAccessApplication", data)["application"]),
             mutation=True))
 
-    def list(self, *, organisation_id: str | None = None):
+    def list(self, *, organisation_id: str | None = None) -> Any:
         """Your organisation's applications (a list of ``AccessApplication``)."""
         return self._client._request(Call(
             "AccessApplications", {"organisationId": organisation_id},
@@ -239,7 +239,7 @@ class Applications(_Resource):
 class UsageResource(_Resource):
     """What your organisation used, and what is left."""
 
-    def current(self, *, period: str | None = None, organisation_id: str | None = None):
+    def current(self, *, period: str | None = None, organisation_id: str | None = None) -> Any:
         """Usage per subscription in ``period`` (``YYYY-MM``; default this month): rows and
         calls used, quotas, what remains, when it resets (a ``Usage``; ``print`` it)."""
         return self._client._request(Call(
@@ -248,7 +248,7 @@ class UsageResource(_Resource):
 
     def report(self, from_day: date | str, to_day: date | str, *,
                organisation_id: str | None = None, asset_id: str | None = None,
-               department_id: str | None = None):
+               department_id: str | None = None) -> Any:
         """Metered usage per day, subject and asset, both days included (a list of
         ``UsageReportRow``)."""
         return self._client._request(Call(

@@ -65,7 +65,8 @@ class ApplicationUseCases(MarketplaceBase):
     def _submitted_application_ids(self) -> list[str]:
         # Applications are few (dozens a month): reading their Submitted events from the log is
         # cheaper than keeping another index, and needs no read model to be up to date.
-        ids, start = [], 1
+        ids: list[str] = []
+        start = 1
         while True:
             batch = self.recorder.select_notifications(start, 500, topics=[SUBMITTED_TOPIC])
             ids.extend(str(n.originator_id) for n in batch)

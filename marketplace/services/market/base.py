@@ -8,6 +8,7 @@ from typing import Any, Callable, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 
 from domain.actors import Actor, Role
 from domain.asset import AssetStatus, DataAsset
@@ -16,7 +17,7 @@ from domain.organisation import Organisation
 from marketplace.services.catalogue import Catalogue
 from marketplace.services.conflicts import retry_on_conflict
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Aggregate)
 
 
 def utc_now() -> datetime:
@@ -33,7 +34,7 @@ class MarketplaceBase(Application):
         if not aggregate_id:
             return None
         try:
-            found = self.repository.get(aggregate_id if isinstance(aggregate_id, UUID)
+            found: object = self.repository.get(aggregate_id if isinstance(aggregate_id, UUID)
                                         else UUID(str(aggregate_id)))
         except (AggregateNotFoundError, ValueError):
             return None

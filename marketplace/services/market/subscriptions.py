@@ -3,6 +3,8 @@ administrators or the providing department revoke on breach; billing suspends an
 
 from __future__ import annotations
 
+from typing import Any
+
 from eventsourcing.persistence import IntegrityError
 
 from domain.actors import Actor
@@ -38,7 +40,7 @@ class SubscriptionUseCases(MarketplaceBase):
             approved = application.check_grants(organisation_id=str(organisation.id),
                                                 asset_id=str(asset.id),
                                                 on=china_date(self.clock()))
-        terms = dict(plan=plan.record(), template_current_version=template.current_version,
+        terms: dict[str, Any] = dict(plan=plan.record(), template_current_version=template.current_version,
                      accepted_terms_version=accepted_terms_version, asset_open_type=open_type,
                      approved_application_id=approved, by=by)
         existing = self._find(Subscription, Subscription.create_id(str(organisation.id), str(plan.id)))
