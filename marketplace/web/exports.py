@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from marketplace.api.rows.schema import quota_headers
 from marketplace.datastore import QueryRejected
 from marketplace.identity import InvalidTokenError
 from marketplace.services.access import AccessDenied, QuotaRefused
@@ -33,18 +34,6 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
            **extensions: Any) -> JSONResponse:
     return JSONResponse({"errors": [{"message": message, "extensions": {"code": code, **extensions}}]},
                         status_code=status, headers=headers)
-
-
-def quota_headers(grant: Any, now: datetime) -> dict[str, str]:
-    """RateLimit headers of a grant, as on ``rows`` responses."""
-    if grant is None or grant.rows_remaining is None:
-        return {}
-    reset = max(0, int((grant.reset_at - now).total_seconds()))
-    limit = str(grant.rows_used + grant.rows_remaining)
-    return {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": str(grant.rows_remaining),
-            "X-RateLimit-Reset": str(int(grant.reset_at.timestamp())),
-            "RateLimit-Limit": limit, "RateLimit-Remaining": str(grant.rows_remaining),
-            "RateLimit-Reset": str(reset)}
 
 
 def exports_route(exports: Exports, *,

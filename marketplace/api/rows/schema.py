@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import graphene
@@ -161,12 +162,17 @@ def report_quota(context: RequestContext, grant: Any, *, own: str | None = None)
     """
     context.quota_view = (grant, own)
     context.response_extensions["quota"] = grant.quota_extension()
-    headers = context.response_headers
-    reset = max(0, int((grant.reset_at - context.now()).total_seconds()))
-    if grant.rows_remaining is not None:
-        headers["X-RateLimit-Limit"] = str(grant.rows_used + grant.rows_remaining)
-        headers["X-RateLimit-Remaining"] = str(grant.rows_remaining)
-        headers["X-RateLimit-Reset"] = str(int(grant.reset_at.timestamp()))
-        headers["RateLimit-Limit"] = headers["X-RateLimit-Limit"]
-        headers["RateLimit-Remaining"] = str(grant.rows_remaining)
-        headers["RateLimit-Reset"] = str(reset)
+    context.response_headers.update(quota_headers(grant, context.now()))
+
+
+def quota_headers(grant: Any, now: datetime) -> dict[str, str]:
+    """RateLimit headers of a grant (rows pages and export downloads alike); none without a
+    monthly row quota."""
+    if grant is None or grant.rows_remaining is None:
+        return {}
+    reset = max(0, int((grant.reset_at - now).total_seconds()))
+    limit = str(grant.rows_used + grant.rows_remaining)
+    return {"X-RateLimit-Limit": limit, "X-RateLimit-Remaining": str(grant.rows_remaining),
+            "X-RateLimit-Reset": str(int(grant.reset_at.timestamp())),
+            "RateLimit-Limit": limit, "RateLimit-Remaining": str(grant.rows_remaining),
+            "RateLimit-Reset": str(reset)}
