@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import graphene
 
+from marketplace.api.access_applications.mutations import AccessApplicationMutations
+from marketplace.api.access_applications.queries import AccessApplicationQueries
 from marketplace.api.billing.schema import BillingMutations, BillingQueries
 from marketplace.api.catalogue.mutations import CatalogueMutations
 from marketplace.api.catalogue.queries import CatalogueQueries
@@ -17,14 +19,17 @@ from marketplace.api.staff.schema import StaffMutations, StaffQueries
 from marketplace.api.usage.queries import UsageQueries
 
 
-class Query(UsageQueries, CatalogueQueries, RowQueries, StaffQueries, LicensingQueries,
-            OrganisationQueries, BillingQueries, graphene.ObjectType):
+# graphene lists the fields of the last base first (it walks the MRO backwards), and the
+# published field order must not move: a domain's queries come right AFTER those of the base
+# named to its right, so access applications (named left of licensing) follow subscriptions.
+class Query(UsageQueries, CatalogueQueries, RowQueries, StaffQueries, AccessApplicationQueries,
+            LicensingQueries, OrganisationQueries, BillingQueries, graphene.ObjectType):
     """Read the catalogue, the rows your licences allow, licences and plans, your
     organisation, usage, and who you are."""
 
 
-class Mutation(CatalogueMutations, StaffMutations, LicensingMutations, OrganisationMutations,
-               ExportMutations, BillingMutations, graphene.ObjectType):
+class Mutation(CatalogueMutations, StaffMutations, AccessApplicationMutations, LicensingMutations,
+               OrganisationMutations, ExportMutations, BillingMutations, graphene.ObjectType):
     """Change things: every mutation answers with a payload carrying `errors`."""
 
 

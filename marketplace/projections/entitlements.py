@@ -120,9 +120,10 @@ class EntitlementsView(ABC):
         found = [self._get("organisation", i) for i in ids if i]
         return sorted((d for d in found if d), key=lambda d: d["registered_at"])
 
-    def applications(self, *, organisation_id: str | None = None,
-                     department_id: str | None = None) -> list[Doc]:
-        docs = self._select("application", org=organisation_id, extra=department_id)
+    def access_applications(self, *, organisation_id: str | None = None,
+                            department_id: str | None = None) -> list[Doc]:
+        """An organisation's access applications, or those to a department, newest first."""
+        docs = self._select("access_application", org=organisation_id, extra=department_id)
         return sorted(docs, key=lambda d: d["submitted_at"], reverse=True)
 
     def notifications_of(self, organisation_id: str, limit: int = 50) -> list[Doc]:
@@ -131,8 +132,8 @@ class EntitlementsView(ABC):
         docs = self._select("notification", org=organisation_id)
         return sorted(docs, key=lambda d: d["at"], reverse=True)[:limit]
 
-    def application(self, application_id: str) -> Doc | None:
-        return self._get("application", application_id)
+    def access_application(self, application_id: str) -> Doc | None:
+        return self._get("access_application", application_id)
 
     def api_keys_of(self, organisation_id: str) -> list[Doc]:
         return sorted(self._select("api_key", org=organisation_id), key=lambda d: d["created_at"])

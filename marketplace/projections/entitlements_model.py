@@ -3,7 +3,11 @@ backends, so SQLite and PostgreSQL can never disagree about what an event means.
 
 The read model is a set of documents, each a row ``(kind, id, org, asset, extra, doc)``: ``org``,
 ``asset`` and ``extra`` are the columns looked up by (``extra`` is the secret hash of a key, the
-status of a subscription, the department of an application, the user of a membership).
+status of a subscription, the department of an access application, the user of a membership).
+
+A stored read model holds the kinds of the code that wrote it: renaming a kind (as "application"
+became "access_application") changes ``MODEL_VERSION``, and a store of another version is
+emptied and replayed from the log (see the backends).
 """
 
 from __future__ import annotations
@@ -13,6 +17,10 @@ from datetime import datetime
 from typing import Any, Callable
 
 Doc = dict[str, Any]
+
+#: The documents' layout (their kinds and fields). Bump it when they change: each backend keeps
+#: the version it was built by and rebuilds from the log on a mismatch.
+MODEL_VERSION = 3
 
 
 @dataclass
@@ -145,9 +153,9 @@ def _subscription(changes: Changes, name: str, e: Any, key: str, at: str) -> Non
     row.extra = doc["status"]
 
 
-def _application(changes: Changes, name: str, e: Any, key: str, at: str) -> None:
+def _access_application(changes: Changes, name: str, e: Any, key: str, at: str) -> None:
     if name == "Submitted":
-        changes.put("application", key, Row(e.organisation_id, e.asset_id, e.asset_department_id, {
+        changes.put("access_application", key, Row(e.organisation_id, e.asset_id, e.asset_department_id, {
             "id": key, "organisation_id": e.organisation_id, "asset_id": e.asset_id,
             "department_id": e.asset_department_id, "purpose": e.purpose, "scenario": e.scenario,
             "security_commitment": e.security_commitment, "submitted_at": _iso(e.submitted_at),
@@ -155,7 +163,7 @@ def _application(changes: Changes, name: str, e: Any, key: str, at: str) -> None
             "agreement": None, "reasons": [], "escalated": False, "escalated_at": None,
             "decided_by": None, "decided_at": None}))
         return
-    row = changes.get("application", key)
+    row = changes.get("access_application", key)
     if row is None:
         return
     doc = row.doc
@@ -203,4 +211,4 @@ def _notify(changes: Changes, e: Any, org: str | None, asset: str | None, at: st
 
 
 _HANDLERS = {"LicenceTemplate": _template, "Plan": _plan, "Organisation": _organisation,
-             "Subscription": _subscription, "AccessApplication": _application, "ApiKey": _api_key}
+             "Subscription": _subscription, "AccessApplication": _access_application, "ApiKey": _api_key}

@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from marketplace.projections.entitlements import EntitlementsView
-from marketplace.projections.entitlements_model import Doc, Row
+from marketplace.projections.entitlements_model import MODEL_VERSION, Doc, Row
 
 
 class PostgresEntitlementsView(EntitlementsView):
@@ -25,7 +25,13 @@ class PostgresEntitlementsView(EntitlementsView):
             self.create_tables()
 
     def create_tables(self) -> None:
-        with self.pool.connection() as conn:
+        """Create the tables; a read model built by another ``MODEL_VERSION`` (or by code from
+        before versions were kept) is emptied and its position set to 0, so the followers replay
+        the log into the current documents: a read model is never migrated, it is replayed."""
+        with self._transaction() as conn:
+            # `databank migrate` and single-process servers may start together: one at a time.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
+                         (f"{self.schema}.entitlement_docs",))
             conn.execute("""
             CREATE TABLE IF NOT EXISTS entitlement_docs (
                 kind TEXT NOT NULL, id TEXT NOT NULL, org TEXT, asset TEXT, extra TEXT,
@@ -36,7 +42,24 @@ class PostgresEntitlementsView(EntitlementsView):
             CREATE TABLE IF NOT EXISTS entitlement_tracking (
                 name TEXT PRIMARY KEY, position BIGINT NOT NULL);
             INSERT INTO entitlement_tracking VALUES ('entitlements', 0) ON CONFLICT DO NOTHING;
+            CREATE TABLE IF NOT EXISTS entitlement_model (
+                name TEXT PRIMARY KEY, version INTEGER NOT NULL);
             """)
+            row = conn.execute(
+                "SELECT version FROM entitlement_model WHERE name = 'entitlements'").fetchone()
+            if row is None or row[0] != MODEL_VERSION:
+                conn.execute("DELETE FROM entitlement_docs")
+                conn.execute("UPDATE entitlement_tracking SET position = 0")
+                conn.execute("INSERT INTO entitlement_model (name, version) "
+                             "VALUES ('entitlements', %s) ON CONFLICT (name) "
+                             "DO UPDATE SET version = excluded.version", (MODEL_VERSION,))
+
+    def model_version(self) -> int | None:
+        """The ``MODEL_VERSION`` the stored documents were built by (None before any)."""
+        with self.pool.connection() as conn:
+            row = conn.execute(
+                "SELECT version FROM entitlement_model WHERE name = 'entitlements'").fetchone()
+        return row[0] if row else None
 
     def close(self) -> None:
         self.pool.close()

@@ -9,11 +9,13 @@ from pathlib import Path
 import orjson
 
 from marketplace.projections.entitlements import EntitlementsView
-from marketplace.projections.entitlements_model import Doc, Row
+from marketplace.projections.entitlements_model import MODEL_VERSION, Doc, Row
 from marketplace.projections.sqlite_files import SQLiteFile
 
-# Bump when the tables change: a file of another version is rebuilt from the log.
-SCHEMA_VERSION = 2
+# The file's PRAGMA user_version: a file of another version is emptied and rebuilt from the log.
+# It follows the documents' MODEL_VERSION (bump that when the tables change too); version 2 was
+# the last file whose access applications were stored under the kind "application".
+SCHEMA_VERSION = MODEL_VERSION
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entitlement_docs (
     kind TEXT NOT NULL, id TEXT NOT NULL, org TEXT, asset TEXT, extra TEXT, doc BLOB NOT NULL,

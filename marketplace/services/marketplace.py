@@ -10,12 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Callable
 
-from domain.application import DEFAULT_REVIEW_DAYS
+from domain.access_application import DEFAULT_REVIEW_DAYS
 from domain.calendar import WEEKENDS_ONLY, HolidayCalendar
 from marketplace.identity import PasswordHasher
 from marketplace.services.catalogue import Catalogue
+from marketplace.services.market.access_applications import AccessApplicationUseCases
 from marketplace.services.market.api_keys import ApiKeyUseCases
-from marketplace.services.market.applications import ApplicationUseCases
 from marketplace.services.market.base import utc_now
 from marketplace.services.market.licensing import LicensingUseCases
 from marketplace.services.market.members import MemberUseCases
@@ -24,7 +24,7 @@ from marketplace.services.market.subscriptions import SubscriptionUseCases
 
 
 class Marketplace(MemberUseCases, LicensingUseCases, OrganisationUseCases, SubscriptionUseCases,
-                  ApplicationUseCases, ApiKeyUseCases):
+                  AccessApplicationUseCases, ApiKeyUseCases):
     """Who may use which data, under which terms, with which keys."""
 
     name = "Marketplace"

@@ -76,11 +76,11 @@ def test_applications_are_listed_per_organisation_and_per_department(bank: DataB
                                          period_end=date(2026, 12, 31), by=market.publisher)
     bank.entitlements_follower.catch_up()
     view = bank.entitlements_view
-    (doc,) = view.applications(organisation_id=org)
+    (doc,) = view.access_applications(organisation_id=org)
     assert (doc["status"], doc["deadline"], doc["decided_by"]) == ("approved", "2026-03-09",
                                                                     market.publisher.name)
-    assert view.applications(department_id=market.publisher.department_id) == [doc]
-    assert view.applications(department_id="another") == []
+    assert view.access_applications(department_id=market.publisher.department_id) == [doc]
+    assert view.access_applications(department_id="another") == []
 
 
 def test_memberships_follow_invitations_and_removals(bank: DataBank) -> None:

@@ -1,1 +1,1 @@
-"""Licences, plans, subscriptions and conditional access applications."""
+"""Licences, plans and subscriptions (access applications are ``api.access_applications``)."""

@@ -1,9 +1,8 @@
 """Licensing mutations: licence templates and plans (administrators), subscribing (members),
-access applications (members apply, the providing department decides), revocation."""
+revocation (access applications: ``api.access_applications``)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import graphene
@@ -23,7 +22,6 @@ def _payload(name: str, field: str, type_: Any) -> type[graphene.ObjectType]:
 LicenceTemplatePayload = _payload("LicenceTemplatePayload", "licence_template", t.LicenceTemplate)
 PlanPayload = _payload("PlanPayload", "plan", t.Plan)
 SubscriptionPayload = _payload("SubscriptionPayload", "subscription", t.Subscription)
-AccessApplicationPayload = _payload("AccessApplicationPayload", "application", t.AccessApplication)
 
 
 def _fresh(info: Any) -> Any:
@@ -168,64 +166,6 @@ class RevokeSubscription(graphene.Mutation):
             lambda sub: {"subscription": _fresh(info).subscription(str(sub.id))})
 
 
-class SubmitAccessApplication(graphene.Mutation):
-    """Apply for access to a conditionally open asset; the providing department answers within
-    the configured number of working days."""
-
-    class Arguments:
-        asset_id = graphene.ID(required=True)
-        purpose = graphene.String(required=True)
-        scenario = graphene.String(required=True)
-        security_commitment = graphene.String(required=True)
-        organisation_id = graphene.ID(description="Defaults to the organisation you act for.")
-
-    Output = AccessApplicationPayload
-
-    @staticmethod
-    def mutate(root: Any, info: Any, asset_id: str, purpose: str, scenario: str,
-               security_commitment: str, organisation_id: str | None = None) -> dict:
-        actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.submit_application(
-            organisation_id or actor.organisation_id, asset_id, purpose=purpose, scenario=scenario,
-            security_commitment=security_commitment, by=actor),
-            lambda app: {"application": _fresh(info).application(str(app.id))})
-
-
-class ApproveAccessApplication(graphene.Mutation):
-    """Approve under a use agreement (the providing department; administrators once escalated)."""
-
-    class Arguments:
-        application_id = graphene.ID(required=True)
-        scope = graphene.String(required=True)
-        period_end = graphene.Date(required=True)
-
-    Output = AccessApplicationPayload
-
-    @staticmethod
-    def mutate(root: Any, info: Any, application_id: str, scope: str, period_end: date) -> dict:
-        actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.approve_application(
-            application_id, scope=scope, period_end=period_end, by=actor),
-            lambda app: {"application": _fresh(info).application(str(app.id))})
-
-
-class RejectAccessApplication(graphene.Mutation):
-    """Reject with reasons (the providing department; administrators once escalated)."""
-
-    class Arguments:
-        application_id = graphene.ID(required=True)
-        reasons = graphene.List(graphene.NonNull(graphene.String), required=True)
-
-    Output = AccessApplicationPayload
-
-    @staticmethod
-    def mutate(root: Any, info: Any, application_id: str, reasons: list[str]) -> dict:
-        actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.reject_application(
-            application_id, reasons=reasons, by=actor),
-            lambda app: {"application": _fresh(info).application(str(app.id))})
-
-
 class LicensingMutations(graphene.ObjectType):
     create_licence_template = CreateLicenceTemplate.Field()
     publish_licence_terms = PublishLicenceTerms.Field()
@@ -233,6 +173,3 @@ class LicensingMutations(graphene.ObjectType):
     retire_plan = RetirePlan.Field()
     subscribe = Subscribe.Field()
     revoke_subscription = RevokeSubscription.Field()
-    submit_access_application = SubmitAccessApplication.Field()
-    approve_access_application = ApproveAccessApplication.Field()
-    reject_access_application = RejectAccessApplication.Field()

@@ -1,5 +1,5 @@
 """Licensing queries: anyone reads licences and plans; members see their organisation's
-subscriptions and applications, publishers those to their department, administrators all."""
+subscriptions, administrators any (access applications: ``api.access_applications``)."""
 
 from __future__ import annotations
 
@@ -33,10 +33,6 @@ class LicensingQueries(graphene.ObjectType):
     subscriptions = graphene.List(
         graphene.NonNull(t.Subscription), required=True, organisation_id=graphene.ID(),
         description="An organisation's subscriptions (members: their own; administrators: any).")
-    applications = graphene.List(
-        graphene.NonNull(t.AccessApplication), required=True, organisation_id=graphene.ID(),
-        description="Access applications: a member's organisation's, a publisher's department's, "
-                    "or (administrators) all, filtered by organisation if given.")
 
     @staticmethod
     def resolve_licence_templates(root: Any, info: Any) -> list:
@@ -52,14 +48,3 @@ class LicensingQueries(graphene.ObjectType):
         actor = require_signed_in(info)
         organisation = organisation_in_scope(info, actor, organisation_id)
         return info.context.entitlements_view.subscriptions_of(organisation) if organisation else []
-
-    @staticmethod
-    def resolve_applications(root: Any, info: Any, organisation_id: str | None = None) -> list:
-        actor = require_signed_in(info)
-        view = info.context.entitlements_view
-        if actor.role is Role.PUBLISHER:
-            return view.applications(department_id=actor.department_id or "-")
-        if actor.role is Role.ADMIN:
-            return view.applications(organisation_id=organisation_id)
-        organisation = organisation_in_scope(info, actor, organisation_id)
-        return view.applications(organisation_id=organisation) if organisation else []

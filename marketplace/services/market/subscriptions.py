@@ -3,12 +3,13 @@ administrators or the providing department revoke on breach; billing suspends an
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from eventsourcing.persistence import IntegrityError
 
 from domain.actors import Actor
-from domain.application import AccessApplication
+from domain.access_application import AccessApplication
 from domain.calendar import china_date
 from domain.errors import AlreadyExistsError, NotFoundError
 from domain.licensing import LicenceTemplate, Plan
@@ -86,3 +87,8 @@ class SubscriptionUseCases(MarketplaceBase):
     def reinstate_subscription(self, subscription_id: str, *, reference: str = "") -> Subscription:
         return self._change(Subscription, subscription_id, "subscription", "subscription_id",
                             lambda s: s.reinstate(reference))
+
+    def expire_subscription(self, subscription_id: str, *, at: datetime) -> Subscription:
+        """The subscriber cancelled at the payment provider; expiring twice changes nothing."""
+        return self._change(Subscription, subscription_id, "subscription", "subscription_id",
+                            lambda s: s.expire(at))

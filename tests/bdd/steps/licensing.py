@@ -128,7 +128,7 @@ def working_days_pass(world: dict, days: int) -> None:
     """Moves the Marketplace clock on and runs the periodic escalation, as the server does."""
     from datetime import datetime, time
 
-    from domain.application import CHINA, add_working_days, china_date
+    from domain.access_application import CHINA, add_working_days, china_date
 
     clock = world["bank"].marketplace.clock
     clock.now = datetime.combine(add_working_days(china_date(clock.now), days), time(9), tzinfo=CHINA)

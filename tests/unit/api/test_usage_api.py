@@ -245,12 +245,12 @@ def test_the_server_escalates_overdue_applications_by_itself() -> None:
         while bank.escalation.runs < 2 and time.monotonic() < waited:  # ticks before the deadline
             time.sleep(0.02)
         assert bank.escalation.runs >= 2
-        doc = bank.entitlements_view.application(str(application.id))  # ... changed nothing
+        doc = bank.entitlements_view.access_application(str(application.id))  # ... changed nothing
         assert doc["status"] == "submitted" and not doc["escalated"]
         clock.now += timedelta(days=8)  # past five working days
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
-            doc = bank.entitlements_view.application(str(application.id))
+            doc = bank.entitlements_view.access_application(str(application.id))
             if doc["escalated"]:
                 break
             time.sleep(0.02)

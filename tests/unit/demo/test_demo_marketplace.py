@@ -28,7 +28,7 @@ def test_the_demo_member_holds_subscriptions_and_a_working_api_key(tmp_path: Pat
         subscriptions = view.subscriptions_of(record.organisation_id)
         names = {s["plan"]["name"] for s in subscriptions}
         assert names == {"免费版", "科研版"} and all(s["status"] == "active" for s in subscriptions)
-        (application,) = view.applications(organisation_id=record.organisation_id)
+        (application,) = view.access_applications(organisation_id=record.organisation_id)
         assert application["status"] == "approved"
         assert [t["kind"] for t in view.licence_templates()] == ["commercial", "open",
                                                                  "conditional_research"]

@@ -8,7 +8,7 @@ import pytest
 from eventsourcing.application import Application
 
 from domain.actors import Actor, Role
-from domain.application import AccessApplication, add_working_days
+from domain.access_application import AccessApplication, add_working_days
 from domain.errors import (
     ApplicationRequiredError,
     InvalidInputError,

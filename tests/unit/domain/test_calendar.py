@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 
 from domain.actors import Actor, Role
-from domain.application import AccessApplication
+from domain.access_application import AccessApplication
 from domain.calendar import CHINA, WEEKENDS_ONLY, HolidayCalendar, add_working_days, china_date
 from marketplace.settings import OFFICIAL_HOLIDAYS, Settings
 

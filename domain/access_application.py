@@ -5,16 +5,22 @@ answers within N working days (default 5, as Shandong's rules set). Approval bin
 agreement (scope, period end, no onward transfer); a rejection gives reasons. An application
 still unanswered after its deadline is escalated to the data bank administrators, who may then
 decide it too. Times come in as arguments; working days are counted in China Standard Time.
+
+This module was ``domain.application``; events stored before the move carry topics such as
+``domain.application:AccessApplication.Submitted``, so the old module name stays registered
+(``FORMER_MODULE``) and those events still load.
 """
 
 from __future__ import annotations
 
+import sys
 from datetime import date, datetime
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.utils import register_topic
 
 from domain import calendar as china_calendar
 from domain.actors import Actor, Role
@@ -32,6 +38,12 @@ from domain.metadata import OpenType
 
 DEFAULT_REVIEW_DAYS = 5
 MAX_TEXT = 2000
+
+#: Where this module lived until the name became ``access_application``. Stored events keep the
+#: topic they were written with, so ``domain.application:AccessApplication.<Event>`` must resolve
+#: here forever; and whoever selects notifications by topic selects both (``event_topics``).
+FORMER_MODULE = "domain.application"
+register_topic(FORMER_MODULE, sys.modules[__name__])
 
 
 class ApplicationStatus(str, Enum):
@@ -183,6 +195,14 @@ class AccessApplication(Aggregate):
             raise NotPermittedError("an administrator decides an application only after it is "
                                     "escalated past its deadline")
         raise NotPermittedError("only a publisher of the providing department decides this application")
+
+
+def event_topics(event_name: str) -> list[str]:
+    """Every topic an ``AccessApplication.<event_name>`` event may be stored under: this
+    module's, and the former module's for events written before the move. Selecting
+    notifications by topic must name them all, or older applications silently drop out."""
+    return [f"{module}:{AccessApplication.__qualname__}.{event_name}"
+            for module in (__name__, FORMER_MODULE)]
 
 
 def _text(value: str, field: str) -> str:
