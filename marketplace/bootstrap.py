@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from marketplace.billing.records import BillingRecords
+from marketplace.billing.records_move import copy_billing_events
 from marketplace.billing.service import Billing
 from marketplace.datastore import Datastore, PostgresDatastore, SQLiteDatastore
 from marketplace.datastore.limits import ImportLimits
@@ -99,6 +101,8 @@ class DataBank:
         self.catalogue.close()
         self.staff.close()
         self.marketplace.close()
+        if self.billing is not None:
+            self.billing.records.close()
         self.metering.close()
         self.ledger.close()
 
@@ -194,7 +198,8 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
     exports = Exports(row_access, StatementSigner(keyring, audience=EXPORT_AUDIENCE,
                                                   issuer=settings.public_url,
                                                   clock=lambda: row_access.clock()))
-    billing = build_billing(settings, marketplace, metering, entitlements, entitlements_follower)
+    billing = build_billing(settings, store_config, marketplace, metering, entitlements,
+                            entitlements_follower)
     if billing.sends_usage:  # each fed usage batch goes to Stripe (the offline ledger bills locally)
         metering.on_fed.append(billing.send_usage)
     return DataBank(settings=settings, catalogue=catalogue, staff=staff, datastore=datastore,
@@ -205,10 +210,19 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
                     billing=billing)
 
 
-def build_billing(settings: Settings, marketplace: Marketplace, metering: Metering,
-                  entitlements: EntitlementsView, entitlements_follower: Follower) -> Billing:
+def build_billing(settings: Settings, store_config: EventStoreConfig, marketplace: Marketplace,
+                  metering: Metering, entitlements: EntitlementsView,
+                  entitlements_follower: Follower) -> Billing:
     """Stripe when ``DATABANK_STRIPE_API_KEY`` is set, the offline ledger (nothing charged)
-    otherwise."""
+    otherwise. Billing's records live in its own event store; where tables are created, the
+    billing events an older version saved in the Marketplace's store are copied there first
+    (once: see billing/records_move.py)."""
+    records = BillingRecords(store_config.env_for(BillingRecords.name))
+    if store_config.create_tables:
+        copied = copy_billing_events(marketplace.recorder, records.recorder)
+        records.copied_from_marketplace = copied
+        if copied:
+            log.info("copied %d billing events from the marketplace's event store", copied)
     from marketplace.billing import OfflineLedger
 
     gateway: object
@@ -225,4 +239,4 @@ def build_billing(settings: Settings, marketplace: Marketplace, metering: Meteri
     return Billing(marketplace=marketplace, metering=metering, gateway=gateway,  # type: ignore[arg-type]
                    grace=timedelta(hours=settings.payment_grace_hours),
                    public_url=settings.public_url,
-                   subscriptions_of=subscriptions_of)
+                   subscriptions_of=subscriptions_of, records=records)

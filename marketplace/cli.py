@@ -92,9 +92,13 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
 
 @main.command()
 def migrate() -> None:
-    """Create the tables (run once before starting PostgreSQL workers)."""
+    """Create the tables (run once before starting PostgreSQL workers); move billing's events
+    out of the Marketplace's store into billing's own, once (the build does it)."""
     bank = _bank(create_tables=True)
+    copied = bank.billing.records.copied_from_marketplace if bank.billing else 0
     bank.close()
+    if copied:
+        click.echo(f"copied {copied:,} billing events into billing's own event store")
     click.echo("tables are in place")
 
 
@@ -162,14 +166,15 @@ def projections() -> None:
     """Read models fed from the event log."""
 
 
-@main.group()
-def applications() -> None:
-    """Conditional access applications."""
+# The command keeps the name users type (`databank applications escalate`).
+@main.group(name="applications")
+def access_applications() -> None:
+    """Access applications (有条件开放申请)."""
 
 
-@applications.command()
+@access_applications.command()
 def escalate() -> None:
-    """Escalate applications unanswered past their deadline to the administrators."""
+    """Escalate access applications unanswered past their deadline to the administrators."""
     bank = _bank()
     try:
         escalated = bank.marketplace.escalate_overdue()

@@ -1,12 +1,28 @@
 """Billing use cases: checkout, the customer portal, invoices, usage to the provider, and the
 provider's events (webhooks) applied to subscriptions.
 
+Billing keeps its own records (``BillingRecords``, its own event store); subscriptions and
+organisations are the Marketplace's, reached only through its public use cases.
+
 Provider events are handled once: each is saved as a ``BillingEventReceipt`` whose id is natural
-in the event id, in the SAME save as the subscription change it causes, so a repeated delivery
-collides and changes nothing. State-changing events apply in the provider's order: per
-subscription a ``ProviderEventWatermark`` keeps the ``created`` time of the newest one applied, and
-an older one delivered late (an "active" update sent before a payment failure that suspended) is
-recorded and ignored.
+in the event id, so a repeated delivery finds it (or collides on it) and changes nothing.
+State-changing events apply in the provider's order: per subscription a ``ProviderEventWatermark``
+keeps the ``created`` time of the newest one applied, and an older one delivered late (an "active"
+update sent before a payment failure that suspended) is recorded and ignored.
+
+Two stores, so no one atomic save of the subscription change and the receipt. The order keeps it
+correct: first the subscription change, through the Marketplace's use case (suspend, reinstate,
+activate, expire); then the watermark and the receipt, together, in billing's store. A crash
+between the two leaves no receipt, so the provider delivers the event again, and handling it again
+is harmless: every change is decided from the subscription's status, which already shows the
+change (a suspended subscription is not suspended again, an active one is "kept active"), so the
+second handling changes nothing more and only records the receipt. The reverse order (receipt
+first) would lose the change for good on such a crash. Concurrent handlers of one subscription
+still meet: the loser's watermark save collides (or the Marketplace refuses a transition the
+fresh status no longer allows) and it decides again on the fresh state. One narrow race is left
+that the single store closed: a handler that decided "no change" on a status another handler of
+the same subscription is about to change (both in flight within milliseconds) keeps its decision;
+Stripe sends one subscription's events seconds apart, and the next event corrects the status.
 """
 
 from __future__ import annotations
@@ -14,6 +30,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field, replace
+from functools import partial
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
@@ -23,7 +40,6 @@ from domain.actors import Actor
 from domain.billing import (
     BillingAccount,
     BillingEventReceipt,
-    InvoiceWatermark,
     ProviderEventWatermark,
     UsageDelivery,
 )
@@ -43,6 +59,7 @@ from marketplace.billing.gateway import (
     UsageReport,
 )
 from marketplace.billing.adapters.offline import OFFLINE_PREFIX, OfflineLedger, PeriodUsage
+from marketplace.billing.records import BillingRecords
 from marketplace.metering.ledger import FeedBatch, group_records
 from marketplace.services.marketplace import Marketplace
 from marketplace.services.metering import Metering
@@ -63,6 +80,22 @@ class HandledEvent:
     outcome: str
     subscription_id: str | None
     duplicate: bool = False
+
+
+#: A subscription change billing decided, made by calling the Marketplace's public use case.
+SubscriptionChange = Callable[[], Subscription]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What one provider event does: the outcome in words, the subscription change to make
+    through the Marketplace (None: none) and the watermark to save with the receipt (None:
+    unchanged)."""
+
+    subscription_id: str | None
+    outcome: str
+    change: SubscriptionChange | None = None
+    watermark: ProviderEventWatermark | None = None
 
 
 @dataclass
@@ -105,20 +138,25 @@ class Reconciliation:
 class Billing:
     """Paid plans, whichever gateway bills them.
 
-    :param marketplace: where subscriptions, organisations and billing records live
+    :param marketplace: subscriptions and organisations (through its public use cases only)
     :param metering: the usage meters (the offline ledger's invoices are computed from them)
     :param gateway: the BillingGateway (an ``OfflineLedger`` is given its usage source here)
     :param grace: how long after an invoice was first due a failed payment suspends
     :param public_url: where Checkout and the portal send the member back
     :param clock: the current time (the Marketplace's by default)
     :param subscriptions_of: organisation id → its subscription ids (the entitlements view)
+    :param records: billing's own event store (the composition root gives the persistent one;
+        without it, a store in memory: tests and benchmarks)
     """
 
     def __init__(self, *, marketplace: Marketplace, metering: Metering, gateway: BillingGateway,
                  grace: timedelta = timedelta(days=3), public_url: str = "http://127.0.0.1:8000",
                  clock: Callable[[], datetime] | None = None,
-                 subscriptions_of: Callable[[str], list[str]] | None = None) -> None:
+                 subscriptions_of: Callable[[str], list[str]] | None = None,
+                 records: BillingRecords | None = None) -> None:
         self.marketplace = marketplace
+        self.records = records if records is not None else BillingRecords(
+            {"PERSISTENCE_MODULE": "eventsourcing.popo"})
         self.metering = metering
         self.gateway = gateway
         self.grace = grace
@@ -288,16 +326,16 @@ class Billing:
 
     def _save_deliveries(self, deliveries: list["UsageDelivery"]) -> None:
         try:
-            self.marketplace.save(*deliveries)
+            self.records.save(*deliveries)
         except IntegrityError:  # another sender recorded some of them first: keep the rest
             for delivery in deliveries:
                 try:
-                    self.marketplace.save(delivery)
+                    self.records.save(delivery)
                 except IntegrityError:
                     pass  # theirs stands; the provider deduped on the identifier
 
     def _delivery(self, identifier: str) -> "UsageDelivery | None":
-        return self.marketplace._find(UsageDelivery, UsageDelivery.create_id(identifier))
+        return self.records.delivery(identifier)
 
     # ---- provider events (webhooks) ----------------------------------------------------
 
@@ -305,101 +343,99 @@ class Billing:
         """Apply one verified provider event once; a repeated delivery changes nothing.
 
         Raises ``MalformedEventError`` (nothing recorded) when the event lacks what the bank reads.
-        A concurrent writer of the same subscription or watermark makes the save collide: the
-        handling is decided again on the fresh state (the event is not lost as a "duplicate")."""
+        The subscription change is made first (through the Marketplace), then the watermark and
+        the receipt are saved together: see the module docstring for why that order. A concurrent
+        writer of the same watermark makes that save collide, and the Marketplace refuses a
+        change the subscription's fresh status no longer allows: either way the handling is
+        decided again on the fresh state (the event is not lost as a "duplicate")."""
         parsed = event if isinstance(event, ProviderEvent) else ProviderEvent.parse(event)
-        receipt_id = BillingEventReceipt.create_id(parsed.id)
         for attempt in range(HANDLING_ATTEMPTS):
-            if self.marketplace._find(BillingEventReceipt, receipt_id) is not None:
+            if self.records.receipt(parsed.id) is not None:
                 return HandledEvent(parsed.id, "duplicate", None, duplicate=True)
-            subscription_id, outcome, changed = self._decide(parsed)
+            decision = self._decide(parsed)
             receipt = BillingEventReceipt.handle(event_id=parsed.id, event_type=parsed.type,
-                                                 subscription_id=subscription_id, outcome=outcome)
+                                                 subscription_id=decision.subscription_id,
+                                                 outcome=decision.outcome)
+            watermark = [decision.watermark] if decision.watermark is not None else []
             try:
-                self.marketplace.save(*changed, receipt)
-            except IntegrityError:  # the same event, or another event of this subscription, won
+                if decision.change is not None:
+                    decision.change()
+                self.records.save(*watermark, receipt)
+            except (IntegrityError, InvalidStateError):
+                # the same event, or another event of this subscription, won
                 if attempt + 1 == HANDLING_ATTEMPTS:
                     raise
                 continue
-            return HandledEvent(parsed.id, outcome, subscription_id)
+            return HandledEvent(parsed.id, decision.outcome, decision.subscription_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _decide(self, event: ProviderEvent) -> tuple[str | None, str, list[Any]]:
-        """(our subscription id, what the event does, the aggregates it changes)."""
+    def _decide(self, event: ProviderEvent) -> Decision:
         obj = event.object
         subscription_id = _our_subscription_id(obj)
         subscription = self.marketplace.get_subscription(subscription_id) if subscription_id else None
         if subscription is None:
-            return subscription_id, "ignored: not one of our subscriptions", []
+            return Decision(subscription_id, "ignored: not one of our subscriptions")
         if not event.changes_state:
-            return subscription_id, "ignored: not an event the bank acts on", []
-        watermark = self._watermark(str(subscription.id))
+            return Decision(subscription_id, "ignored: not an event the bank acts on")
+        watermark = self.records.watermark(str(subscription.id))
         if watermark is not None and not watermark.is_newer(event.created):
-            outcome = f"ignored: older than the last provider event applied ({watermark.event_id})"
+            seeded = watermark if watermark.pending_events else None  # from the legacy one
+            return Decision(subscription_id, "ignored: older than the last provider event "
+                                             f"applied ({watermark.event_id})", watermark=seeded)
+        outcome, change = self._apply(event.type, event.id, obj, event.created, subscription)
+        if watermark is None:
+            watermark = ProviderEventWatermark.start(subscription_id=str(subscription.id),
+                                                     at=event.created, event_id=event.id)
         else:
-            outcome = self._apply(event.type, event.id, obj, event.created, subscription)
-            if watermark is None:
-                watermark = ProviderEventWatermark.start(subscription_id=str(subscription.id),
-                                                         at=event.created, event_id=event.id)
-            else:
-                watermark.advance(event.created, event.id)
-        changed = [a for a in (subscription, watermark) if a is not None and a.pending_events]
-        return subscription_id, outcome, changed
-
-    def _watermark(self, subscription_id: str) -> ProviderEventWatermark | None:
-        """The subscription's watermark; one that only the superseded invoice watermark knows
-        starts at its time (saved with this event's receipt)."""
-        found = self.marketplace._find(ProviderEventWatermark,
-                                       ProviderEventWatermark.create_id(subscription_id))
-        if found is None:
-            legacy = self.marketplace._find(InvoiceWatermark, InvoiceWatermark.create_id(subscription_id))
-            if legacy is not None:
-                found = ProviderEventWatermark.start(subscription_id=subscription_id, at=legacy.at,
-                                                     event_id=legacy.event_id)
-        return found
+            watermark.advance(event.created, event.id)
+        return Decision(subscription_id, outcome, change,
+                        watermark if watermark.pending_events else None)
 
     def _apply(self, kind: str, event_id: str, obj: Mapping[str, Any], created: int,
-               subscription: Subscription) -> str:
+               subscription: Subscription) -> tuple[str, SubscriptionChange | None]:
+        """What the event does to the subscription as it is now: (outcome, the change)."""
         status = subscription.lifecycle
+        market, sid = self.marketplace, str(subscription.id)
         if status in (SubscriptionStatus.REVOKED, SubscriptionStatus.EXPIRED):
-            return f"ignored: the subscription is {status.value}"
+            return f"ignored: the subscription is {status.value}", None
         if kind == "checkout.session.completed":
             return self._forward_to_active(subscription, event_id)
         if kind == "invoice.paid":
             return self._forward_to_active(subscription, event_id)
         if kind == "invoice.payment_failed":
             if status is not SubscriptionStatus.ACTIVE:
-                return f"ignored: the subscription is {status.value}"
+                return f"ignored: the subscription is {status.value}", None
             first_due = _epoch(obj.get("due_date")) or _epoch(obj.get("created")) or created
             if created - first_due < self.grace.total_seconds():
-                return "payment failed: within the grace period"
-            subscription.suspend(f"payment failed (invoice {obj.get('id')}, event {event_id})")
-            return "suspended"
+                return "payment failed: within the grace period", None
+            return "suspended", partial(
+                market.suspend_subscription, sid,
+                reason=f"payment failed (invoice {obj.get('id')}, event {event_id})")
         if kind in ("customer.subscription.created", "customer.subscription.updated"):
             stripe_status = obj.get("status") if isinstance(obj.get("status"), str) else None
             if stripe_status in ("active", "trialing"):
                 return self._forward_to_active(subscription, event_id)
             if stripe_status == "unpaid" and status is SubscriptionStatus.ACTIVE:
-                subscription.suspend(f"unpaid at the payment provider (event {event_id})")
-                return "suspended"
+                return "suspended", partial(
+                    market.suspend_subscription, sid,
+                    reason=f"unpaid at the payment provider (event {event_id})")
             if stripe_status == "canceled":
-                subscription.expire(self.clock())
-                return "expired"
-            return f"noted: provider status {stripe_status}"
+                return "expired", partial(market.expire_subscription, sid, at=self.clock())
+            return f"noted: provider status {stripe_status}", None
         if kind == "customer.subscription.deleted":
-            subscription.expire(self.clock())
-            return "expired"
-        return "ignored: not an event the bank acts on"
+            return "expired", partial(market.expire_subscription, sid, at=self.clock())
+        return "ignored: not an event the bank acts on", None
 
-    @staticmethod
-    def _forward_to_active(subscription: Subscription, event_id: str) -> str:
+    def _forward_to_active(self, subscription: Subscription, event_id: str
+                           ) -> tuple[str, SubscriptionChange | None]:
+        sid = str(subscription.id)
         if subscription.lifecycle is SubscriptionStatus.PENDING_PAYMENT:
-            subscription.activate(event_id)
-            return "activated"
+            return "activated", partial(self.marketplace.activate_subscription, sid,
+                                        reference=event_id)
         if subscription.lifecycle is SubscriptionStatus.SUSPENDED:
-            subscription.reinstate(event_id)
-            return "reinstated"
-        return "kept active"
+            return "reinstated", partial(self.marketplace.reinstate_subscription, sid,
+                                         reference=event_id)
+        return "kept active", None
 
     # ---- status ------------------------------------------------------------------------
 
@@ -429,10 +465,10 @@ class Billing:
         raise NotFoundError("no such subscription", field="subscription_id")
 
     def _member_organisation(self, organisation_id: str, by: Actor) -> Organisation:
-        return self.marketplace._organisation_for(organisation_id, by)
+        return self.marketplace.organisation_for_member(organisation_id, by)
 
     def _account(self, organisation_id: str) -> BillingAccount | None:
-        return self.marketplace._find(BillingAccount, BillingAccount.create_id(organisation_id))
+        return self.records.account(organisation_id)
 
     def _customer(self, organisation: Organisation) -> str:
         account = self._account(str(organisation.id))
@@ -440,8 +476,8 @@ class Billing:
             return account.customer_id
         customer_id = self.gateway.ensure_customer(Customer(str(organisation.id), organisation.name))
         try:
-            self.marketplace.save(BillingAccount.open(organisation_id=str(organisation.id),
-                                                      customer_id=customer_id))
+            self.records.save(BillingAccount.open(organisation_id=str(organisation.id),
+                                                  customer_id=customer_id))
         except IntegrityError:  # another request opened it first: use theirs
             account = self._account(str(organisation.id))
             assert account is not None

@@ -34,6 +34,12 @@ class OrganisationUseCases(MarketplaceBase):
     def get_organisation(self, organisation_id: str | None) -> Organisation | None:
         return self._find(Organisation, organisation_id)
 
+    def organisation_for_member(self, organisation_id: str | None, by: Actor) -> Organisation:
+        """The organisation, when ``by`` is one of its members; "no such organisation"
+        (NotFoundError) otherwise, the same answer as when there is none. The public door other
+        applications (Billing) use; the use cases here keep ``_organisation_for``."""
+        return self._organisation_for(organisation_id, by)
+
     def add_member(self, organisation_id: str, *, email: str,
                    role: MemberRole | str = MemberRole.MEMBER, by: Actor) -> Organisation:
         """An owner adds a person who already has an account."""

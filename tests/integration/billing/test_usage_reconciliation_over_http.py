@@ -9,7 +9,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from domain.billing import UsageDelivery
 from domain.metering import period_of
 from marketplace.billing.service import Billing
 from marketplace.billing.adapters.stripe_gateway import StripeGateway, make_client
@@ -43,7 +42,7 @@ def billed(bank, fake: FakeStripe) -> tuple[Billing, str]:
     gateway = StripeGateway(make_client("sk_test_fake", api_base=fake.url, timeout=0.5,
                                         max_network_retries=1))
     billing = Billing(marketplace=bank.marketplace, metering=bank.metering, gateway=gateway,
-                      grace=timedelta(days=3))
+                      grace=timedelta(days=3), records=bank.billing.records)
     paid = paid_subscription(bank)
     billing.start_checkout(paid.subscription_id, by=paid.member)
     bank.metering.on_fed.append(billing.send_usage)
@@ -56,7 +55,7 @@ def serve_rows(bank, subject: str, rows: int) -> None:
 
 
 def outcome(bank, identifier: str) -> str:
-    return bank.marketplace._find(UsageDelivery, UsageDelivery.create_id(identifier)).outcome
+    return bank.billing.records.delivery(identifier).outcome
 
 
 def test_each_fed_batch_reaches_stripe_as_one_meter_event_per_paid_subscription(bank, fake) -> None:

@@ -29,7 +29,8 @@ def bank():
 
 def billing_for(bank, gateway, grace=timedelta(days=3)) -> Billing:
     return Billing(marketplace=bank.marketplace, metering=bank.metering, gateway=gateway, grace=grace,
-                   subscriptions_of=lambda org: [d["id"] for d in _subs(bank, org)])
+                   subscriptions_of=lambda org: [d["id"] for d in _subs(bank, org)],
+                   records=bank.billing.records)
 
 
 def _subs(bank, organisation_id):

@@ -31,7 +31,7 @@ def checked_out(bank, gateway) -> tuple[Billing, str]:
     """A paid subscription checked out through ``gateway``, its billing listening to the feed."""
     paid = paid_subscription(bank)
     billing = Billing(marketplace=bank.marketplace, metering=bank.metering, gateway=gateway,
-                      grace=timedelta(days=3))
+                      grace=timedelta(days=3), records=bank.billing.records)
     billing.start_checkout(paid.subscription_id, by=paid.member)
     bank.metering.on_fed.append(billing.send_usage)
     return billing, paid.subscription_id
@@ -44,7 +44,7 @@ def serve_rows(bank, subject: str, *rows: int) -> None:
 
 
 def delivery(bank, identifier: str) -> UsageDelivery | None:
-    return bank.marketplace._find(UsageDelivery, UsageDelivery.create_id(identifier))
+    return bank.billing.records.delivery(identifier)
 
 
 def sends(gateway: FakeBillingGateway) -> list[list[str]]:
