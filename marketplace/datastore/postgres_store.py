@@ -21,6 +21,7 @@ from marketplace.datastore.importer import ImportPlan, check_table_name, duplica
 from marketplace.datastore.limits import ImportLimits
 from marketplace.datastore.query import Dialect, physical
 from marketplace.datastore.reads import TableReads
+from marketplace.datastore.rows import Converter, DriverRow, Row
 from marketplace.datastore.schema import Column, ColumnType, ImportResult, ImportSpec
 
 BATCH = 10_000
@@ -28,8 +29,17 @@ _SQL_TYPES = {ColumnType.STRING: "text", ColumnType.INTEGER: "bigint", ColumnTyp
               ColumnType.DATE: "date", ColumnType.DATETIME: "timestamp", ColumnType.BOOLEAN: "boolean"}
 _META = "_datastore_columns"
 _SCHEMA = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
-_OUT = {ColumnType.DECIMAL: lambda d: format(d, "f"), ColumnType.DATE: _dt.date.isoformat,
+_OUT: dict[ColumnType, Converter] = {ColumnType.DECIMAL: lambda d: format(d, "f"), ColumnType.DATE: _dt.date.isoformat,
         ColumnType.DATETIME: _dt.datetime.isoformat}
+
+
+def _one_row(cursor: psycopg.Cursor[DriverRow]) -> DriverRow:
+    """The row of a statement that always answers one (an aggregate, the duplicate a failed
+    unique index proves exists): psycopg types ``fetchone`` as possibly None."""
+    row = cursor.fetchone()
+    if row is None:  # pragma: no cover - the SQL always answers a row
+        raise RuntimeError("the statement answered no row")
+    return row
 
 
 class PostgresDialect(Dialect):
@@ -107,7 +117,7 @@ class PostgresDatastore(TableReads):
                     write(row)
         self._index_keys(conn, ident, plan)
         counts = ", ".join(f"COUNT({physical(i)})" for i in range(len(columns)))
-        total, *filled = conn.execute(f"SELECT COUNT(*), {counts} FROM {ident}").fetchone()
+        total, *filled = _one_row(conn.execute(f"SELECT COUNT(*), {counts} FROM {ident}"))
         with conn.cursor() as cur:
             cur.executemany(f"INSERT INTO {self._meta} VALUES (%s, %s, %s, %s, %s, %s)",
                             [(table, i, c.name, c.type.value, c.semantic.value if c.semantic else None, c.key)
@@ -127,10 +137,10 @@ class PostgresDatastore(TableReads):
                 conn.execute(f"CREATE UNIQUE INDEX ON {ident} ({unique})")
         except psycopg.errors.UniqueViolation:
             not_null = " AND ".join(f"{physical(i)} IS NOT NULL" for i in keys)
-            found = conn.execute(
+            found = _one_row(conn.execute(
                 f'SELECT {unique}, "_row" FROM (SELECT {unique}, "_row", ROW_NUMBER() OVER '
                 f'(PARTITION BY {unique} ORDER BY "_row") AS n FROM {ident} WHERE {not_null}) AS d '
-                f'WHERE n = 2 ORDER BY "_row" LIMIT 1').fetchone()
+                f'WHERE n = 2 ORDER BY "_row" LIMIT 1'))
             out = [_OUT.get(plan.columns[i].type) for i in keys]
             values = [f(v) if f and v is not None else v for f, v in zip(out, found[:-1])]
             raise duplicate_message(plan, values, found[-1]) from None
@@ -168,15 +178,15 @@ class PostgresDatastore(TableReads):
         self._columns[table] = columns
         return columns
 
-    def _run(self, sql: str, params: Sequence[Any], table: str) -> list[tuple]:
+    def _run(self, sql: str, params: Sequence[Any], table: str) -> list[DriverRow]:
         with self._pool.connection() as conn:
             try:
-                return conn.execute(_sql.SQL(sql), params).fetchall()  # type: ignore[arg-type]
+                return conn.execute(_sql.SQL(sql), params).fetchall()
             except psycopg.errors.UndefinedTable:
                 self._columns.pop(table, None)
                 raise QueryRejected(f'no table "{shorten(table)}"') from None
 
-    def iter_rows(self, table: str, batch: int = 5000) -> Iterator[dict]:
+    def iter_rows(self, table: str, batch: int = 5000) -> Iterator[Row]:
         columns = self.columns(table)
         names = [c.name for c in columns]
         out = [(i, _OUT[c.type]) for i, c in enumerate(columns) if c.type in _OUT]

@@ -85,14 +85,14 @@ def report(columns: Sequence[Column], rows: int, nulls: Sequence[int],
     :param personal: the columns that look personal, by name or content, and their kind
         (``personal_columns``; see ``marketplace.datastore.personal``)
     """
-    per_column = {}
+    per_column: dict[str, dict[str, object]] = {}
     bad_cells = 0
     for i, column in enumerate(columns):
         counter = invalid.get(i)
-        entry = {"nulls": nulls[i], "invalid": counter.count if counter else 0,
-                 "invalid_samples": list(counter.samples) if counter else []}
-        bad_cells += entry["nulls"] + entry["invalid"]
-        per_column[column.name] = entry
+        invalid_cells = counter.count if counter else 0
+        per_column[column.name] = {"nulls": nulls[i], "invalid": invalid_cells,
+                                   "invalid_samples": list(counter.samples) if counter else []}
+        bad_cells += nulls[i] + invalid_cells
     cells = rows * len(columns)
     score = round(100 * (cells - bad_cells) / cells) if cells else 0
     return {"rows": rows, "columns": per_column, "detected_semantics": dict(detected),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as _dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,25 +18,30 @@ from typing import Any
 import orjson
 
 from marketplace.datastore.errors import QueryRejected, shorten
+from marketplace.datastore.rows import OPS, CellValue, Converter, DriverRow, FilterOp, Row, ScannedRow
 from marketplace.datastore.schema import Column, ColumnType, to_boolean, to_date, to_datetime, to_decimal, to_integer
 
 MAX_LIMIT = 1000
 MAX_IN_VALUES = 1000
-OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains")
 _INT64_MAX = 2**63 - 1
 _SQL_OPS = {"eq": "=", "ne": "<>", "lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
 
 @dataclass(frozen=True)
 class Filter:
+    """One condition of a query: ``column`` ``op`` ``value`` (``value`` as the client sent it,
+    coerced to the column's type when the SQL is built; a list for ``in``)."""
+
     column: str
-    op: str
+    op: FilterOp
     value: object
 
 
 @dataclass(frozen=True)
 class Page:
-    rows: list[dict]
+    """A page of rows and the store's (plain, unsealed) cursor after its last row."""
+
+    rows: list[Row]
     next_cursor: str | None
 
 
@@ -103,12 +108,12 @@ def coerce(column: Column, value: Any) -> Any:
                             f'"{column.name}"') from None
 
 
-def encode_cursor(order_by: str | None, descending: bool, sort_value: Any, row: int) -> str:
+def encode_cursor(order_by: str | None, descending: bool, sort_value: CellValue, row: int) -> str:
     data = orjson.dumps([order_by, descending, sort_value, row])
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str, order_by: str | None, descending: bool) -> tuple[Any, int]:
+def decode_cursor(cursor: str, order_by: str | None, descending: bool) -> tuple[str | int | None, int]:
     try:
         data = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sort_by, desc, value, row = orjson.loads(data)
@@ -246,7 +251,8 @@ class PageQuery:
         return (f'SELECT "_row" FROM {table_ident}{where} ORDER BY "_row" LIMIT 1 OFFSET {int(skip) - 1}',
                 params)
 
-    def _keyset(self, expr: str, sort_type: ColumnType, value: Any, row: int, descending: bool) -> str:
+    def _keyset(self, expr: str, sort_type: ColumnType, value: str | int | None, row: int,
+                descending: bool) -> str:
         ph = self.dialect.placeholder
         if value is None:
             if descending:
@@ -257,10 +263,10 @@ class PageQuery:
         return f'({expr} > {ph} OR ({expr} = {ph} AND "_row" > {ph}) OR {expr} IS NULL)'
 
 
-def convert_rows(rows: list[tuple], chosen: Sequence[int],
-                 out: Sequence[Callable[[Any], Any] | None]) -> list[tuple]:
+def convert_rows(rows: list[DriverRow], chosen: Sequence[int],
+                 out: Sequence[Converter | None]) -> list[ScannedRow]:
     """Scanned rows with their values made JSON-able by ``out`` (``_row`` stays last)."""
-    converters = [(k, out[i]) for k, i in enumerate(chosen) if out[i] is not None]
+    converters = [(k, f) for k, i in enumerate(chosen) if (f := out[i]) is not None]
     if not converters:
         return rows
     result = []
@@ -273,12 +279,12 @@ def convert_rows(rows: list[tuple], chosen: Sequence[int],
     return result
 
 
-def make_page(rows: list[tuple], query: PageQuery, chosen: list[int], sort_index: int | None,
+def make_page(rows: list[DriverRow], query: PageQuery, chosen: list[int], sort_index: int | None,
               order_by: str | None, descending: bool, limit: int,
-              out: Sequence[Callable[[Any], Any] | None]) -> Page:
+              out: Sequence[Converter | None]) -> Page:
     """Rows as dicts (values made JSON-able by ``out``), and the cursor after the last one."""
     names = [query.columns[i].name for i in chosen]
-    converters = [(k, out[i]) for k, i in enumerate(chosen) if out[i] is not None]
+    converters = [(k, f) for k, i in enumerate(chosen) if (f := out[i]) is not None]
     if converters:
         result = []
         for raw in rows[:limit]:
@@ -297,9 +303,9 @@ def make_page(rows: list[tuple], query: PageQuery, chosen: list[int], sort_index
         sort_value = None
         if sort_index is not None:
             sort_value = last[len(chosen)]
-            convert = out[sort_index]
-            if sort_value is not None and convert is not None:
-                sort_value = convert(sort_value)
+            to_json = out[sort_index]
+            if sort_value is not None and to_json is not None:
+                sort_value = to_json(sort_value)
             if isinstance(sort_value, bool):
                 sort_value = "true" if sort_value else "false"
         cursor = encode_cursor(order_by, descending, sort_value, last[-1])

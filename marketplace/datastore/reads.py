@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Callable
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from marketplace.datastore.query import Dialect, Filter, Page, PageQuery, convert_rows, make_page
+from marketplace.datastore.rows import Converter, DriverRow, ScannedRow
 from marketplace.datastore.schema import Column, ColumnType
 
 
@@ -14,12 +15,12 @@ class TableReads:
     ``_ident``, its ``_dialect`` and ``_out`` (how its driver's values become JSON values)."""
 
     _dialect: Dialect
-    _out: dict[ColumnType, Callable[[Any], Any]]
+    _out: Mapping[ColumnType, Converter]
 
     def columns(self, table: str) -> tuple[Column, ...]:
         raise NotImplementedError
 
-    def _run(self, sql: str, params: Sequence[Any], table: str) -> list[tuple]:
+    def _run(self, sql: str, params: Sequence[Any], table: str) -> list[DriverRow]:
         raise NotImplementedError
 
     def _ident(self, table: str) -> str:
@@ -38,7 +39,7 @@ class TableReads:
         return make_page(rows, q, chosen, sort_index, order_by, bool(descending), limit, out)
 
     def scan(self, table: str, *, filters: Sequence[Filter] = (), select: Sequence[str] | None = None,
-             after_row: int = 0, limit: int = 5000) -> list[tuple]:
+             after_row: int = 0, limit: int = 5000) -> list[ScannedRow]:
         """One block of an export: tuples of the ``select`` columns (all when None) with the
         row number ``_row`` last, in ``_row`` order after ``after_row`` (0: from the start)."""
         columns = self.columns(table)

@@ -18,6 +18,7 @@ from marketplace.datastore.importer import ImportPlan, check_table_name, duplica
 from marketplace.datastore.limits import ImportLimits
 from marketplace.datastore.query import Dialect, physical
 from marketplace.datastore.reads import TableReads
+from marketplace.datastore.rows import Converter, DriverRow, Row
 from marketplace.datastore.schema import Column, ColumnType, ImportResult, ImportSpec
 
 BATCH = 10_000
@@ -39,7 +40,7 @@ class SQLiteDialect(Dialect):
         return f"instr({expr}, ?) > 0"
 
 
-_OUT = {ColumnType.BOOLEAN: bool}
+_OUT: dict[ColumnType, Converter] = {ColumnType.BOOLEAN: bool}
 
 
 def _ident(table: str) -> str:
@@ -96,6 +97,7 @@ class SQLiteDatastore(TableReads):
                 self.store._lock.release()
 
     def _connection(self) -> _Use:
+        conn: sqlite3.Connection | None
         if self._memory:
             conn = self._all[0] if self._all else self._connect()
         else:
@@ -198,7 +200,7 @@ class SQLiteDatastore(TableReads):
         self._columns[table] = columns
         return columns
 
-    def _run(self, sql: str, params: Sequence[Any], table: str) -> list[tuple]:
+    def _run(self, sql: str, params: Sequence[Any], table: str) -> list[DriverRow]:
         with self._connection() as conn:
             try:
                 return conn.execute(sql, params).fetchall()
@@ -208,7 +210,7 @@ class SQLiteDatastore(TableReads):
                     raise QueryRejected(f'no table "{shorten(table)}"') from None
                 raise
 
-    def iter_rows(self, table: str, batch: int = 5000) -> Iterator[dict]:
+    def iter_rows(self, table: str, batch: int = 5000) -> Iterator[Row]:
         columns = self.columns(table)
         names = [c.name for c in columns]
         bools = [i for i, c in enumerate(columns) if c.type is ColumnType.BOOLEAN]

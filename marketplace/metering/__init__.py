@@ -5,14 +5,28 @@ The ``Metering`` application (marketplace.services.metering) feeds the ledger's 
 into ``UsageMeter`` aggregates.
 """
 
-from marketplace.metering.ledger import FeedBatch, Grant, QuotaLedger, Refusal, UsageRecord
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from marketplace.metering.ledger import (
+    FeedBatch,
+    Grant,
+    QuotaLedger,
+    QuotaTerms,
+    Refusal,
+    UsageRecord,
+)
 from marketplace.metering.sqlite_ledger import SQLiteQuotaLedger
 
-__all__ = ["FeedBatch", "Grant", "PostgresQuotaLedger", "QuotaLedger", "Refusal",
+if TYPE_CHECKING:
+    from marketplace.metering.postgres_ledger import PostgresQuotaLedger
+
+__all__ = ["FeedBatch", "Grant", "PostgresQuotaLedger", "QuotaLedger", "QuotaTerms", "Refusal",
            "SQLiteQuotaLedger", "UsageRecord"]
 
 
-def __getattr__(name: str):  # psycopg only when PostgreSQL is used
+def __getattr__(name: str) -> type[PostgresQuotaLedger]:  # psycopg only when PostgreSQL is used
     if name == "PostgresQuotaLedger":
         from marketplace.metering.postgres_ledger import PostgresQuotaLedger
 

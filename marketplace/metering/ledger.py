@@ -22,7 +22,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol, Sequence, TypedDict
 
 from domain.errors import InvalidInputError
 from domain.licensing import Overage
@@ -37,6 +37,31 @@ class Refusal(StrEnum):
 
     QUOTA = "quota"  # QUOTA_EXCEEDED: the period's rows or calls are used up
     RATE = "rate"  # RATE_LIMITED: this minute's calls are used up
+
+
+class QuotaTerms(TypedDict):
+    """The terms a reservation is decided under: ``QuotaLedger.reserve``'s keyword arguments,
+    as the access path derives them from a subscription (or the anonymous allowance).
+
+    None: unlimited (no quota of rows or calls, no rate limit).
+    """
+
+    rows_quota: int | None
+    calls_quota: int | None
+    rate_limit_per_minute: int | None
+    overage: Overage
+
+
+class QuotaExtension(TypedDict):
+    """``extensions.quota`` of a data response (the public contract's camelCase names)."""
+
+    rowsRemaining: int | None
+    callsRemaining: int | None
+    rowsUsed: int
+    callsUsed: int
+    resetAt: str
+    rateLimit: int | None
+    rateRemaining: int | None
 
 
 @dataclass(frozen=True)
@@ -68,7 +93,7 @@ class Grant:
     rate_limit_per_minute: int | None = None
     rate_remaining: int | None = None
 
-    def quota_extension(self) -> dict[str, Any]:
+    def quota_extension(self) -> QuotaExtension:
         """The ``extensions.quota`` object of a data response."""
         return {"rowsRemaining": self.rows_remaining, "callsRemaining": self.calls_remaining,
                 "rowsUsed": self.rows_used, "callsUsed": self.calls_used,
@@ -306,6 +331,6 @@ def group_records(records: Sequence[UsageRecord]) -> Iterator[tuple[tuple[str, s
     yield from groups.items()
 
 
-__all__ = ["CounterState", "FeedBatch", "Grant", "QuotaLedger", "Refusal", "Reservation", "Settlement",
-           "UsageRecord", "check_reservation", "check_settlement", "decide", "group_records",
-           "make_grant", "settle_state"]
+__all__ = ["CounterState", "FeedBatch", "Grant", "QuotaExtension", "QuotaLedger", "QuotaTerms", "Refusal",
+           "Reservation", "Settlement", "UsageRecord", "check_reservation", "check_settlement", "decide",
+           "group_records", "make_grant", "settle_state"]

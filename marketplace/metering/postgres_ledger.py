@@ -93,7 +93,8 @@ class PostgresQuotaLedger(BatchingLedger):
         pool_size = max(pool_size, committers + 1)
         self.conninfo = conninfo
         self.schema = schema
-        self._options = {"options": f"-c search_path={schema}"}
+        # libpq keywords, handed to psycopg's ``**kwargs`` (typed Any there)
+        self._options: dict[str, Any] = {"options": f"-c search_path={schema}"}
         # autocommit: a batch says BEGIN itself, in its first message (psycopg would send it
         # alone, one more round trip); the feed's methods open transactions with transaction().
         self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
@@ -260,7 +261,7 @@ class PostgresQuotaLedger(BatchingLedger):
             if self._lock_conn is None or self._lock_conn.closed or self._lock_conn.broken:
                 self._lock_conn = psycopg.connect(self.conninfo, autocommit=True, **self._options)
             conn = self._lock_conn
-            held = conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,)).fetchone()[0]
+            held = _value(conn.execute("SELECT pg_try_advisory_lock(%s)", (self._lock_key,)))
             try:
                 yield bool(held)
             finally:
@@ -271,13 +272,13 @@ class PostgresQuotaLedger(BatchingLedger):
 
     def pending_feed_batch(self) -> FeedBatch | None:
         with self.pool.connection() as conn:
-            number = conn.execute("SELECT min(feed_batch) FROM metering_records "
-                                  "WHERE feed_batch IS NOT NULL AND NOT fed").fetchone()[0]
+            number = _value(conn.execute("SELECT min(feed_batch) FROM metering_records "
+                                         "WHERE feed_batch IS NOT NULL AND NOT fed"))
             return None if number is None else self._load_batch(conn, number)
 
     def claim_feed_batch(self, limit: int, *, grace_seconds: float) -> FeedBatch | None:
         with self.pool.connection() as conn, conn.transaction():
-            number = conn.execute("SELECT nextval('metering_feed_batches')").fetchone()[0]
+            number = _value(conn.execute("SELECT nextval('metering_feed_batches')"))
             claimed = conn.execute(
                 "UPDATE metering_records r SET feed_batch = %s FROM (SELECT id FROM metering_records "
                 "WHERE feed_batch IS NULL AND (settled OR written < now() - make_interval(secs => %s)) "
@@ -322,13 +323,22 @@ class PostgresQuotaLedger(BatchingLedger):
                 "ON CONFLICT (day, subject, asset_id, department_id, organisation_id) DO UPDATE SET "
                 "rows = metering_daily.rows + excluded.rows, calls = metering_daily.calls + "
                 "excluded.calls, bytes = metering_daily.bytes + excluded.bytes) "
-                "SELECT coalesce(sum(n), 0) FROM sums", (batch_number,)).fetchone()
-            return int(row[0])
+                "SELECT coalesce(sum(n), 0) FROM sums", (batch_number,))
+            return int(_value(row))
 
 
 # A batch travels as one JSON text per statement, unpacked by json_to_recordset: psycopg adapts a
 # Python list element by element in Python (~200 µs for the 12 columns of 8 records), orjson
 # writes the whole batch in ~10 µs.
+def _value(cursor: psycopg.Cursor[tuple[Any, ...]]) -> Any:
+    """The one value of a statement that always answers one row (an aggregate, a function
+    call): psycopg types ``fetchone`` as possibly None."""
+    row = cursor.fetchone()
+    if row is None:  # pragma: no cover - the SQL always answers a row
+        raise RuntimeError("the statement answered no row")
+    return row[0]
+
+
 _KEY_NAMES = ("subject", "period")
 _COUNTER_NAMES = ("subject", "period", "rows", "calls", "bytes", "win_minute", "win_calls",
                   "rows_quota", "calls_quota")

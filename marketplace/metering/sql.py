@@ -62,12 +62,12 @@ def sorted_keys(ops: Sequence[Reservation | Settlement]) -> list[tuple[str, str]
 
 def batches_of(rows: Iterator[tuple[Any, ...]]) -> Iterator[FeedBatch]:
     """``(feed_batch, *record columns)`` rows in batch order → one ``FeedBatch`` per batch."""
-    number, records = None, []
+    batch: FeedBatch | None = None
     for row in rows:
-        if row[0] != number and records:
-            yield FeedBatch(number, records)  # type: ignore[arg-type]
-            records = []
-        number = row[0]
-        records.append(UsageRecord(*row[1:]))
-    if records:
-        yield FeedBatch(number, records)  # type: ignore[arg-type]
+        if batch is None or row[0] != batch.number:
+            if batch is not None:
+                yield batch
+            batch = FeedBatch(row[0], [])
+        batch.records.append(UsageRecord(*row[1:]))
+    if batch is not None:
+        yield batch

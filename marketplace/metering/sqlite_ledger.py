@@ -313,6 +313,8 @@ class SQLiteQuotaLedger(BatchingLedger):
             first, last = ids[0][0], ids[-1][0]
             number = conn.execute("INSERT INTO metering_feed_batches (at, first_id, last_id, low) "
                                   "VALUES (?, ?, ?, ?)", (time.time(), first, last, low)).lastrowid
+            if number is None:  # pragma: no cover - an INSERT into a rowid table always sets it
+                raise RuntimeError("the feed batch got no number")
             # The same condition over [first, last], under the same write lock: exactly ``ids``.
             conn.execute(f"UPDATE metering_records SET feed_batch = ? WHERE id BETWEEN ? AND ? "
                          f"AND {claimable}", (number, first, last, cut))

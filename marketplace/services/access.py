@@ -10,9 +10,10 @@ always metered, and the quota is exact across threads and processes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 
 from domain.actors import Actor, Role
 from domain.licensing import Overage
@@ -22,13 +23,28 @@ from domain.metering import period_of
 from domain.subscription import Entitlement
 from marketplace.datastore import Datastore, Filter, QueryRejected
 from marketplace.datastore.cursors import CursorSealer
-from marketplace.metering import Grant, QuotaLedger, Refusal
+from marketplace.datastore.rows import OPS, Row, is_operator
+from marketplace.metering import Grant, QuotaLedger, QuotaTerms, Refusal
+from marketplace.projections.entitlements import ApiKeyRecord
 from marketplace.projections.follower import Follower
 from marketplace.services.key_use import KeyUseRecorder
 
 MAX_PAGE = 1000
 ROWS_SCOPES = ("rows:read",)
-_OPS = ("eq", "ne", "lt", "lte", "gt", "gte", "in", "contains")
+
+#: ``where`` as a client sends it: column → value (``eq``) or column → {operator: value}. The
+#: values are JSON as sent; ``parse_where`` checks them against the version's columns.
+WhereSpec: TypeAlias = Mapping[str, object]
+
+#: A catalogue read model entry, or an API key's document of the entitlements read model: JSON
+#: documents whose shape the read models (marketplace/projections/) own.
+ReadModelDoc: TypeAlias = Mapping[str, Any]
+
+#: What makes two grants mask alike: the field tier and its per-item overrides, sorted.
+TierKey: TypeAlias = tuple[str, tuple[tuple[str, str], ...]]
+
+#: The grant's mode of an information item: ``full``, ``masked`` or ``dropped``.
+ModeOf: TypeAlias = Callable[[str], str]
 
 
 class AccessDenied(Exception):
@@ -88,7 +104,7 @@ class RowsResult:
     :ivar reservation: the ledger's grant as reserved; with ``settle_later`` the caller settles it
     """
 
-    rows: list[dict[str, Any]]
+    rows: list[Row]
     columns: tuple[str, ...]
     masked: tuple[str, ...]
     next_cursor: str | None
@@ -118,7 +134,7 @@ class AccessPlan:
     row_count: int | None
     filters: tuple[Filter, ...]
     subject: str
-    terms: Mapping[str, Any]
+    terms: QuotaTerms
     masker: RowMasker
     tier: str = "masked"
 
@@ -131,15 +147,35 @@ class AnonymousAllowance:
     calls_per_minute: int = 30
 
 
-class _GenerationCache:
+class CatalogueEntries(Protocol):
+    """The catalogue read model, as the access path reads it: a published entry by asset id."""
+
+    def get(self, asset_id: str) -> ReadModelDoc | None: ...
+
+
+class Entitlements(Protocol):
+    """The entitlements read model, as the access path reads it."""
+
+    def key_by_hash(self, secret_hash: str) -> ApiKeyRecord | None: ...
+
+    def entitlement(self, organisation_id: str, asset_id: str) -> Entitlement | None: ...
+
+    def api_keys_of(self, organisation_id: str) -> Sequence[ReadModelDoc]: ...
+
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class _GenerationCache(Generic[K, V]):
     """A dict that empties itself when its follower has applied new events."""
 
     def __init__(self, follower: Follower | None) -> None:
         self.follower = follower
         self.generation = -1
-        self.items: dict[Any, Any] = {}
+        self.items: dict[K, V] = {}
 
-    def get(self, key: Any, load: Callable[[], Any]) -> Any:
+    def get(self, key: K, load: Callable[[], V]) -> V:
         generation = self.follower.generation if self.follower else 0
         if generation != self.generation:
             self.items = {}
@@ -155,7 +191,8 @@ class RowAccess:
     """Serves rows of published assets under licence grants, quotas and masking.
 
     :param catalogue_view: published entries (versions, tables, information items)
-    :param entitlements_view: API keys and subscriptions (``key_by_hash``, ``entitlement``)
+    :param entitlements_view: API keys and subscriptions (``key_by_hash``, ``entitlement``,
+        ``api_keys_of``)
     :param datastore: the version tables
     :param ledger: the quota ledger (reserve before serving; settle what was not served)
     :param followers: the followers of the two views, whose generations invalidate the caches
@@ -166,8 +203,8 @@ class RowAccess:
         key: ``load_or_create_cursor_key`` of the data directory); a fresh key when None
     """
 
-    def __init__(self, *, catalogue_view: Any, entitlements_view: Any, datastore: Datastore,
-                 ledger: QuotaLedger, catalogue_follower: Follower | None = None,
+    def __init__(self, *, catalogue_view: CatalogueEntries, entitlements_view: Entitlements,
+                 datastore: Datastore, ledger: QuotaLedger, catalogue_follower: Follower | None = None,
                  entitlements_follower: Follower | None = None,
                  anonymous: AnonymousAllowance = AnonymousAllowance(),
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
@@ -179,18 +216,22 @@ class RowAccess:
         self.ledger = ledger
         self.anonymous = anonymous
         self.clock = clock
-        self._assets = _GenerationCache(catalogue_follower)
-        self._grants = _GenerationCache(entitlements_follower)
-        self._maskers: dict[tuple, RowMasker] = {}
+        # One cache per question; the entitlements' three empty together (one follower).
+        self._assets: _GenerationCache[str, ReadModelDoc | None] = _GenerationCache(catalogue_follower)
+        self._keys: _GenerationCache[str, ApiKeyRecord | None] = _GenerationCache(entitlements_follower)
+        self._keys_of: _GenerationCache[str | None, Sequence[ReadModelDoc]] = _GenerationCache(
+            entitlements_follower)
+        self._grants: _GenerationCache[tuple[str, str], Entitlement | None] = _GenerationCache(
+            entitlements_follower)
+        self._maskers: dict[tuple[str, int, object, TierKey], RowMasker] = {}
         self.key_use = key_use
         self.cursors = cursors or CursorSealer.ephemeral()
 
     # ---- authentication support ------------------------------------------------------------
 
-    def api_key(self, secret_hash: str) -> Any:
+    def api_key(self, secret_hash: str) -> ApiKeyRecord | None:
         """The key record for a presented key's hash (cached), or None."""
-        return self._grants.get(("key", secret_hash),
-                                lambda: self.entitlements_view.key_by_hash(secret_hash))
+        return self._keys.get(secret_hash, lambda: self.entitlements_view.key_by_hash(secret_hash))
 
     def key_used(self, key_id: str) -> None:
         """An API key authenticated a request: note the day (queued, off the hot path)."""
@@ -200,8 +241,8 @@ class RowAccess:
     def check_api_key(self, key_id: str, organisation_id: str | None) -> None:
         """Refuse unless the API key ``key_id`` of ``organisation_id`` is still active: what it
         was used to obtain (an export link) dies with it."""
-        keys = self._grants.get(("keys", organisation_id),
-                                lambda: self.entitlements_view.api_keys_of(organisation_id or ""))
+        keys = self._keys_of.get(organisation_id,
+                                 lambda: self.entitlements_view.api_keys_of(organisation_id or ""))
         key = next((k for k in keys if k["id"] == key_id), None)
         if key is None or key["revoked"]:
             raise AccessDenied("the API key that requested this export was revoked")
@@ -215,7 +256,7 @@ class RowAccess:
 
     # ---- the path ----------------------------------------------------------------------------
 
-    def rows(self, caller: Caller, asset_id: str, *, where: Mapping[str, Any] | None = None,
+    def rows(self, caller: Caller, asset_id: str, *, where: WhereSpec | None = None,
              order_by: str | None = None, descending: bool = False, after: str | None = None,
              first: int = 100, settle_later: bool = False) -> RowsResult:
         """A page of rows; ``after`` is a cursor this path sealed for the same query.
@@ -251,7 +292,7 @@ class RowAccess:
                           next_cursor=cursor, version=plan.version, grant=grant,
                           reservation=reservation)
 
-    def plan_access(self, caller: Caller, asset_id: str, *, where: Mapping[str, Any] | None = None,
+    def plan_access(self, caller: Caller, asset_id: str, *, where: WhereSpec | None = None,
                     order_by: str | None = None, version: int | None = None,
                     scopes: Sequence[str] = ROWS_SCOPES) -> AccessPlan:
         """Everything decided before the quota: the published version (the current one, or
@@ -264,7 +305,7 @@ class RowAccess:
         :param scopes: an API key needs one of them (``rows`` takes ``rows:read``; exports also
             take ``exports:read``)
         """
-        entry = self._assets.get(("asset", asset_id), lambda: self.catalogue_view.get(asset_id))
+        entry = self._assets.get(asset_id, lambda: self.catalogue_view.get(asset_id))
         if entry is None or entry["status"] != "published" or not entry.get("current_version"):
             raise AccessDenied("no published data asset has that id", code="NOT_FOUND")
         number = entry["current_version"] if version is None else version
@@ -294,7 +335,7 @@ class RowAccess:
         :param final: the caller will not settle (it reserves exactly the rows it holds)
         """
         now = self.clock()
-        terms = dict(plan.terms)
+        terms = plan.terms.copy()
         if continuation:
             terms["rate_limit_per_minute"] = None
         grant = self.ledger.reserve(
@@ -313,22 +354,23 @@ class RowAccess:
 
     # ---- steps ------------------------------------------------------------------------------
 
-    def _grant(self, caller: Caller, entry: Mapping[str, Any],
-               scopes: tuple[str, ...] = ROWS_SCOPES) -> tuple[str, dict, Callable, tuple]:
+    def _grant(self, caller: Caller, entry: ReadModelDoc, scopes: tuple[str, ...] = ROWS_SCOPES
+               ) -> tuple[str, QuotaTerms, ModeOf, TierKey]:
         """The ledger subject and terms, and the field tier, for this caller and asset."""
         actor = caller.actor
         if caller.scopes is not None and not set(scopes) & set(caller.scopes):
             raise AccessDenied(f"this API key has no {' or '.join(scopes)} scope")
-        if actor.role is Role.MEMBER and actor.organisation_id:
+        organisation_id = actor.organisation_id
+        if actor.role is Role.MEMBER and organisation_id:
             entitlement = self._grants.get(
-                ("grant", actor.organisation_id, entry["id"]),
-                lambda: self.entitlements_view.entitlement(actor.organisation_id, entry["id"]))
+                (organisation_id, entry["id"]),
+                lambda: self.entitlements_view.entitlement(organisation_id, entry["id"]))
             if entitlement is not None:
                 check_entitlement(entitlement)
-                terms = {"rows_quota": entitlement.rows_per_month,
-                         "calls_quota": entitlement.calls_per_month,
-                         "rate_limit_per_minute": entitlement.rate_limit_per_minute,
-                         "overage": Overage(entitlement.overage)}
+                terms: QuotaTerms = {"rows_quota": entitlement.rows_per_month,
+                                     "calls_quota": entitlement.calls_per_month,
+                                     "rate_limit_per_minute": entitlement.rate_limit_per_minute,
+                                     "overage": Overage(entitlement.overage)}
                 key = (entitlement.field_tier, tuple(sorted(entitlement.item_overrides.items())))
                 return entitlement.subscription_id, terms, entitlement.item_mode, key
             if entry["metadata"]["opening"]["type"] != "unconditional":
@@ -341,8 +383,8 @@ class RowAccess:
                  "rate_limit_per_minute": self.anonymous.calls_per_minute, "overage": Overage.BLOCK}
         return f"anon:{caller.ip or 'unknown'}", terms, lambda item: "masked", ("masked", ())
 
-    def _masker(self, entry: Mapping[str, Any], version: int, columns: Sequence[str], tier_key: tuple,
-                mode_of: Callable[[str], str]) -> RowMasker:
+    def _masker(self, entry: ReadModelDoc, version: int, columns: Sequence[str], tier_key: TierKey,
+                mode_of: ModeOf) -> RowMasker:
         # The entry's updated_at moves with every catalogue event (a clearance, new metadata),
         # so a changed entry never meets a masker built from the old one.
         key = (entry["id"], version, entry.get("updated_at"), tier_key)
@@ -355,7 +397,7 @@ class RowAccess:
         return masker
 
 
-def column_kinds(entry: Mapping[str, Any], version: int
+def column_kinds(entry: ReadModelDoc, version: int
                  ) -> tuple[dict[str, Sensitivity], dict[str, Sensitivity]]:
     """Each column's kind of personal data for masking a version of a catalogue entry (the
     declared sensitivity, else the import's detection unless a reviewer cleared it), and the
@@ -418,7 +460,7 @@ def cursor_binding(plan: AccessPlan, order_by: str | None, descending: bool) -> 
     return repr((plan.asset_id, plan.version, plan.table, order_by, descending, filters)).encode()
 
 
-def parse_where(where: Mapping[str, Any], columns: Sequence[str]) -> list[Filter]:
+def parse_where(where: object, columns: Sequence[str]) -> list[Filter]:
     """``{"所属区县": "霍山县", "注册资本": {"gte": 100, "lt": 500}, "行业": {"in": [...]}}``
     into datastore filters; unknown columns and operators are refused by name."""
     if not isinstance(where, Mapping):
@@ -431,8 +473,8 @@ def parse_where(where: Mapping[str, Any], columns: Sequence[str]) -> list[Filter
             if not condition:
                 raise QueryRejected(f"the condition on {column!r} is empty")
             for op, value in condition.items():
-                if op not in _OPS:
-                    raise QueryRejected(f"{op!r} is not an operator; use one of {', '.join(_OPS)}")
+                if not is_operator(op):
+                    raise QueryRejected(f"{op!r} is not an operator; use one of {', '.join(OPS)}")
                 filters.append(Filter(column, op, value))
         else:
             filters.append(Filter(column, "eq", condition))

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections import deque
 from datetime import date, datetime, timezone
-from typing import Any, Callable
+from typing import Callable
 
 from domain.calendar import china_date
 
@@ -19,7 +19,7 @@ class KeyUseRecorder:
 
     ``note(key_id)`` costs a set lookup per request: only the first use of a key on a new
     China-time day (per process) queues a touch, which a worker thread hands to ``touch(key_id,
-    day)`` (``Marketplace.touch_api_key``; the aggregate itself records an event only for a later
+    day)`` (``ApiKeys.touch_api_key``; the aggregate itself records an event only for a later
     day, so several processes touching the same key on the same day write one event, or a few
     that change nothing). A touch that fails is forgotten so the next use retries it.
 
@@ -27,11 +27,11 @@ class KeyUseRecorder:
     last-used day may then stay one day behind until its next use on a later day), and the queue
     is bounded (``max_pending``: beyond it new touches are dropped, never the request).
 
-    :param touch: ``(key_id, day) -> Any``, called on the worker thread
+    :param touch: ``(key_id, day)``, called on the worker thread (its answer is ignored)
     :param clock: now, timezone-aware (settable in tests)
     """
 
-    def __init__(self, touch: Callable[[str, date], Any], *,
+    def __init__(self, touch: Callable[[str, date], object], *,
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                  max_pending: int = 10_000) -> None:
         self.touch = touch

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import graphene
 from graphene.types.generic import GenericScalar
@@ -29,14 +29,32 @@ from marketplace.api.errors import (
     UnauthenticatedError,
 )
 from marketplace.datastore import QueryRejected
+from marketplace.datastore.rows import Row
+from marketplace.metering import Grant
 from marketplace.services.access import (
     AccessDenied,
     ColumnRefused,
     QuotaRefused,
     RowAccess,
     RowsResult,
+    WhereSpec,
     given_back,
 )
+
+
+class PageInfoPayload(TypedDict):
+    end_cursor: str | None
+    has_next_page: bool
+
+
+class RowPagePayload(TypedDict):
+    """What ``rows`` resolves to: the fields of ``RowPage`` (graphene reads them by key)."""
+
+    rows: list[Row]
+    columns: list[str]
+    masked_columns: list[str]
+    version: int
+    page_info: PageInfoPayload
 
 
 class RowPageInfo(graphene.ObjectType):
@@ -73,7 +91,10 @@ class RowQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_rows(root: Any, info: Any, asset_id: str, first: int, descending: bool,
-                     where: Any = None, order_by: str | None = None, after: str | None = None) -> dict:
+                     where: WhereSpec | None = None, order_by: str | None = None,
+                     after: str | None = None) -> RowPagePayload:
+        # graphene is untyped (root, info); ``where`` is the GenericScalar's JSON as sent, checked
+        # by the access path (``parse_where`` refuses anything but an object).
         context: RequestContext = info.context
         access = context.row_access
         if first is None:  # an explicit null asks for the default page
@@ -139,7 +160,7 @@ def quota_refusal(context: RequestContext, refused: QuotaRefused) -> Exception:
                               reset_at=grant.reset_at.isoformat())
 
 
-def _page(result: RowsResult) -> dict:
+def _page(result: RowsResult) -> RowPagePayload:
     return {"rows": result.rows, "columns": list(result.columns),
             "masked_columns": list(result.masked), "version": result.version,
             "page_info": {"end_cursor": result.next_cursor,
@@ -154,7 +175,7 @@ def _denied(exc: AccessDenied) -> Exception:
     return ForbiddenError(exc.message)
 
 
-def report_quota(context: RequestContext, grant: Any, *, own: str | None = None) -> None:
+def report_quota(context: RequestContext, grant: Grant, *, own: str | None = None) -> None:
     """The quota on every data response: ``extensions.quota`` and RateLimit headers.
 
     :param own: the record id of the held page this grant is the view of (None: a refusal's or
@@ -165,7 +186,7 @@ def report_quota(context: RequestContext, grant: Any, *, own: str | None = None)
     context.response_headers.update(quota_headers(grant, context.now()))
 
 
-def quota_headers(grant: Any, now: datetime) -> dict[str, str]:
+def quota_headers(grant: Grant | None, now: datetime) -> dict[str, str]:
     """RateLimit headers of a grant (rows pages and export downloads alike); none without a
     monthly row quota."""
     if grant is None or grant.rows_remaining is None:
