@@ -224,6 +224,8 @@ class RowMasker:
                         columns: Sequence[str]) -> list[tuple[Any, ...]]:
         """Mask value tuples whose values follow ``columns`` (none of them dropped), column by
         column: no dict per row, which bulk exports cannot afford."""
+        if not columns:  # every column dropped: the rows remain, each empty
+            return [() for _ in rows]
         by_column = list(zip(*rows))
         if not by_column:
             return []
