@@ -9,7 +9,8 @@ from graphene.types.generic import GenericScalar
 
 from domain import metadata as md
 from domain.asset import AssetStatus as DomainAssetStatus
-from marketplace.api.catalogue.visibility import history_for
+from marketplace.views.catalogue import HistoryLine
+from marketplace.views.catalogue_entries import CatalogueEntry
 
 Category = graphene.Enum.from_enum(md.Category, description="High-value open categories of the city plan.")
 ResourceClass = graphene.Enum.from_enum(md.ResourceClass, description="类: base, theme or department resources.")
@@ -184,9 +185,8 @@ class DataAsset(graphene.ObjectType):
         return parent["versions"][number - 1] if number else None
 
     @staticmethod
-    def resolve_history(parent: dict, info: Any) -> list:
-        entries = info.context.catalogue.history(parent["id"])
-        return history_for(info.context.actor, parent.get("department_id"), entries)
+    def resolve_history(parent: CatalogueEntry, info: Any) -> list[HistoryLine]:
+        return info.context.catalogue_queries.history(info.context.actor, parent)
 
     @staticmethod
     def resolve_personal_columns(parent: dict, info: Any) -> list:
@@ -198,7 +198,7 @@ class DataAsset(graphene.ObjectType):
             clearance = cleared.get(column)
             done = clearance is not None and clearance.get("kind") == kind
             out.append({"column": column, "kind": kind, "cleared": done,
-                        "cleared_reason": clearance["reason"] if done else None})
+                        "cleared_reason": clearance["reason"] if clearance and done else None})
         return out
 
     @staticmethod

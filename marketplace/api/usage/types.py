@@ -1,7 +1,8 @@
-"""Usage types; they resolve from plain dicts built by the queries from the quota ledger."""
+"""Usage types; they resolve from the typed dicts of ``marketplace.views.usage``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
@@ -9,11 +10,14 @@ import graphene
 
 from marketplace.api.catalogue.types import DataAsset, Department
 from marketplace.api.licensing.types import Plan, SubscriptionStatus
+from marketplace.views.catalogue_entries import CatalogueEntry, DepartmentEntry
+from marketplace.views.usage import DepartmentUsage as DepartmentUsageResult
+from marketplace.views.usage import UsageDay as UsageDayResult
 
 
-def _asset(parent: dict, info: Any) -> dict | None:
+def _asset(parent: Mapping[str, Any], info: Any) -> CatalogueEntry | None:
     asset_id = parent.get("asset_id")
-    return info.context.catalogue_view.get(asset_id) if asset_id else None
+    return info.context.usage_queries.asset(asset_id) if asset_id else None
 
 
 class SubscriptionUsage(graphene.ObjectType):
@@ -56,7 +60,7 @@ class UsageDay(graphene.ObjectType):
     resolve_asset = staticmethod(_asset)
 
     @staticmethod
-    def resolve_day(parent: dict, info: Any) -> date:
+    def resolve_day(parent: UsageDayResult, info: Any) -> date:
         return date.fromisoformat(parent["day"])
 
 
@@ -86,6 +90,5 @@ class DepartmentUsage(graphene.ObjectType):
     assets = graphene.Int(required=True, description="Distinct assets used.")
 
     @staticmethod
-    def resolve_department(parent: dict, info: Any) -> dict | None:
-        return next((d for d in info.context.catalogue_view.departments()
-                     if d["id"] == parent["department_id"]), None)
+    def resolve_department(parent: DepartmentUsageResult, info: Any) -> DepartmentEntry | None:
+        return info.context.catalogue_queries.department(parent["department_id"])
