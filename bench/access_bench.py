@@ -89,19 +89,19 @@ def seed(data_dir: Path, *, root: Path = ROOT, for_datasette: bool = True,
         entry = next(e for e in bank.catalogue_view.search(CatalogueQuery(text="企业登记", first=5)).entries)
         admin = Actor("bench", "bench", Role.ADMIN)
         template = bank.entitlements_view.licence_templates()[0]
-        plan = bank.marketplace.define_plan(
+        plan = bank.licensing.define_plan(
             asset_id=entry["id"], name="压测版", licence_template_id=template["id"], price={},
             quotas={}, overage="block", field_tier="masked",
             item_overrides={column: "full" for column in full_columns}, by=admin)
-        account = bank.marketplace.sign_up(email="bench@startup.example", name="压测", password="luan-bench-2026")
+        account = bank.members.sign_up(email="bench@startup.example", name="压测", password="luan-bench-2026")
         member = account.actor()
-        organisation = bank.marketplace.register_organisation(
+        organisation = bank.organisations.register_organisation(
             credit_code=_credit_code(), name="压测科技",
             kind="startup", by=member)
-        member = bank.marketplace.get_member(str(account.id)).actor()
-        bank.marketplace.subscribe(str(organisation.id), str(plan.id),
+        member = bank.members.get_member(str(account.id)).actor()
+        bank.subscriptions.subscribe(str(organisation.id), str(plan.id),
                                    accepted_terms_version=template["current_version"], by=member)
-        _, plaintext = bank.marketplace.create_api_key(str(organisation.id), name="bench",
+        _, plaintext = bank.api_keys.create_api_key(str(organisation.id), name="bench",
                                                       scopes=["rows:read"], by=member)
         if for_datasette:
             table = bank.catalogue.get_asset(entry["id"]).get_version(entry["current_version"])["table"]

@@ -86,8 +86,8 @@ def reconcile_once() -> tuple[float, float, int]:
     server, _ = serve(fake)
     bank = build_in_memory()
     try:
-        billing = BenchBilling(marketplace=bank.marketplace, metering=bank.metering,
-                               gateway=gateway_for(fake))
+        billing = BenchBilling(subscriptions=bank.subscriptions, organisations=bank.organisations,
+                               metering=bank.metering, gateway=gateway_for(fake))
         fill_ledger(bank.ledger)
         for n in range(RECORDS // BATCH):  # half the batches' sends are lost
             bank.metering.on_fed[:] = [billing.send_usage] if n % 2 == 0 else []

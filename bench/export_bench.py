@@ -57,21 +57,21 @@ def seed(data_dir: Path, rows: int, tier: str) -> tuple[str, str, str]:
         entry = next(e for e in bank.catalogue_view.search(CatalogueQuery(text="企业登记", first=5)).entries)
         admin = Actor("bench", "bench", Role.ADMIN)
         template = bank.entitlements_view.licence_templates()[0]
-        plan = bank.marketplace.define_plan(
+        plan = bank.licensing.define_plan(
             asset_id=entry["id"], name=f"导出压测版{time.time_ns()}", licence_template_id=template["id"],
             price={}, quotas={}, overage="block", field_tier=tier, by=admin)
         n = time.time_ns() % 10**8
         body = f"{n:08d}"
         head = "91341502" + body + org_code_check_char(body)
         email = f"bench{n}@startup.example"
-        account = bank.marketplace.sign_up(email=email, name="压测", password="luan-bench-2026")
-        organisation = bank.marketplace.register_organisation(
+        account = bank.members.sign_up(email=email, name="压测", password="luan-bench-2026")
+        organisation = bank.organisations.register_organisation(
             credit_code=head + uscc_check_char(head), name=f"导出压测科技{n}", kind="startup",
             by=account.actor())
-        member = bank.marketplace.get_member(str(account.id)).actor()
-        bank.marketplace.subscribe(str(organisation.id), str(plan.id),
+        member = bank.members.get_member(str(account.id)).actor()
+        bank.subscriptions.subscribe(str(organisation.id), str(plan.id),
                                    accepted_terms_version=template["current_version"], by=member)
-        _, plaintext = bank.marketplace.create_api_key(str(organisation.id), name="bench",
+        _, plaintext = bank.api_keys.create_api_key(str(organisation.id), name="bench",
                                                       scopes=["exports:read"], by=member)
         table = bank.catalogue.get_asset(entry["id"]).get_version(entry["current_version"])["table"]
         return entry["id"], plaintext, table

@@ -30,7 +30,13 @@ from marketplace.services.key_use import KeyUseRecorder
 from marketplace.services.catalogue import Catalogue
 from marketplace.services.exports import EXPORT_AUDIENCE, Exports
 from marketplace.services.jobs import PeriodicJob
-from marketplace.services.marketplace import Marketplace
+from marketplace.services.market.access_applications import AccessApplications
+from marketplace.services.market.api_keys import ApiKeys
+from marketplace.services.market.licensing import Licensing
+from marketplace.services.market.members import Members
+from marketplace.services.market.organisations import Organisations
+from marketplace.services.market.store import Market
+from marketplace.services.market.subscriptions import Subscriptions
 from marketplace.services.metering import Metering
 from marketplace.services.persistence import EventStoreConfig, PostgresParams
 from marketplace.services.staff import StaffDirectory
@@ -49,7 +55,15 @@ class DataBank:
     datastore: Datastore
     catalogue_view: CatalogueView
     catalogue_follower: Follower
-    marketplace: Marketplace
+    #: the market and licensing area's event store (the entitlements read model follows it) and
+    #: its capability services, each holding it
+    market: Market
+    members: Members
+    licensing: Licensing
+    organisations: Organisations
+    subscriptions: Subscriptions
+    access_applications: AccessApplications
+    api_keys: ApiKeys
     entitlements_view: EntitlementsView
     entitlements_follower: Follower
     ledger: QuotaLedger
@@ -81,11 +95,11 @@ class DataBank:
         self.escalation.start()
 
     def escalate_overdue(self) -> list[str]:
-        """Escalate the applications unanswered past their deadline (by the Marketplace's
+        """Escalate the applications unanswered past their deadline (by the market's
         clock), then bring the entitlements read model up to date so lists show it at once.
         Several workers may run it together: an application escalates once (the aggregate
         decides; conflicting saves retry)."""
-        escalated = self.marketplace.escalate_overdue()
+        escalated = self.access_applications.escalate_overdue()
         if escalated:
             self.entitlements_follower.catch_up()
         return escalated
@@ -100,7 +114,7 @@ class DataBank:
             close()
         self.catalogue.close()
         self.staff.close()
-        self.marketplace.close()
+        self.market.close()
         if self.billing is not None:
             self.billing.records.close()
         self.metering.close()
@@ -175,13 +189,18 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
     catalogue = Catalogue(store_config.env_for(Catalogue.name), datastore=datastore)
     hasher = PasswordHasher(fast=fast_hashing)
     staff = StaffDirectory(store_config.env_for(StaffDirectory.name), hasher=hasher)
-    marketplace = Marketplace(store_config.env_for(Marketplace.name), catalogue=catalogue,
-                              hasher=hasher, review_days=settings.application_review_days,
-                              calendar=settings.holiday_calendar())
+    market = Market(store_config.env_for(Market.name), catalogue=catalogue)
+    members = Members(market, hasher=hasher)
+    licensing = Licensing(market)
+    organisations = Organisations(market, members=members)
+    subscriptions = Subscriptions(market)
+    access_applications = AccessApplications(market, review_days=settings.application_review_days,
+                                             calendar=settings.holiday_calendar())
+    api_keys = ApiKeys(market)
     tokens = TokenService(keyring, issuer=settings.public_url,
                           ttl=timedelta(minutes=settings.token_ttl_minutes))
     follower = Follower(catalogue, view, poll_seconds=settings.projection_poll_seconds)
-    entitlements_follower = Follower(marketplace, entitlements,
+    entitlements_follower = Follower(market, entitlements,
                                      poll_seconds=settings.projection_poll_seconds)
     metering = Metering(store_config.env_for(Metering.name), ledger=ledger)
     if settings.unsafe_unmetered:
@@ -193,33 +212,36 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
         catalogue_follower=follower, entitlements_follower=entitlements_follower,
         anonymous=AnonymousAllowance(rows_per_month=settings.anonymous_rows_per_month,
                                      calls_per_minute=settings.anonymous_calls_per_minute),
-        key_use=KeyUseRecorder(marketplace.touch_api_key), cursors=cursors)
+        key_use=KeyUseRecorder(api_keys.touch_api_key), cursors=cursors)
     # Export links are judged by the access path's clock (settable in tests), like API keys.
     exports = Exports(row_access, StatementSigner(keyring, audience=EXPORT_AUDIENCE,
                                                   issuer=settings.public_url,
                                                   clock=lambda: row_access.clock()))
-    billing = build_billing(settings, store_config, marketplace, metering, entitlements,
-                            entitlements_follower)
+    billing = build_billing(settings, store_config, market, subscriptions, organisations,
+                            metering, entitlements, entitlements_follower)
     if billing.sends_usage:  # each fed usage batch goes to Stripe (the offline ledger bills locally)
         metering.on_fed.append(billing.send_usage)
     return DataBank(settings=settings, catalogue=catalogue, staff=staff, datastore=datastore,
-                    catalogue_view=view, catalogue_follower=follower, marketplace=marketplace,
+                    catalogue_view=view, catalogue_follower=follower, market=market,
+                    members=members, licensing=licensing, organisations=organisations,
+                    subscriptions=subscriptions, access_applications=access_applications,
+                    api_keys=api_keys,
                     entitlements_view=entitlements, entitlements_follower=entitlements_follower,
                     ledger=ledger, metering=metering, row_access=row_access,
                     keyring=keyring, tokens=tokens, closers=closers, exports=exports,
                     billing=billing)
 
 
-def build_billing(settings: Settings, store_config: EventStoreConfig, marketplace: Marketplace,
-                  metering: Metering, entitlements: EntitlementsView,
-                  entitlements_follower: Follower) -> Billing:
+def build_billing(settings: Settings, store_config: EventStoreConfig, market: Market,
+                  subscriptions: Subscriptions, organisations: Organisations, metering: Metering,
+                  entitlements: EntitlementsView, entitlements_follower: Follower) -> Billing:
     """Stripe when ``DATABANK_STRIPE_API_KEY`` is set, the offline ledger (nothing charged)
     otherwise. Billing's records live in its own event store; where tables are created, the
-    billing events an older version saved in the Marketplace's store are copied there first
+    billing events an older version saved in the market's store are copied there first
     (once: see billing/records_move.py)."""
     records = BillingRecords(store_config.env_for(BillingRecords.name))
     if store_config.create_tables:
-        copied = copy_billing_events(marketplace.recorder, records.recorder)
+        copied = copy_billing_events(market.recorder, records.recorder)
         records.copied_from_marketplace = copied
         if copied:
             log.info("copied %d billing events from the marketplace's event store", copied)
@@ -236,7 +258,8 @@ def build_billing(settings: Settings, store_config: EventStoreConfig, marketplac
         entitlements_follower.catch_up()  # a subscription just started is listed at once
         return [d["id"] for d in entitlements.subscriptions_of(organisation_id)]
 
-    return Billing(marketplace=marketplace, metering=metering, gateway=gateway,  # type: ignore[arg-type]
+    return Billing(subscriptions=subscriptions, organisations=organisations, metering=metering,
+                   gateway=gateway,  # type: ignore[arg-type]
                    grace=timedelta(hours=settings.payment_grace_hours),
                    public_url=settings.public_url,
                    subscriptions_of=subscriptions_of, records=records)

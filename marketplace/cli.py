@@ -177,7 +177,7 @@ def escalate() -> None:
     """Escalate access applications unanswered past their deadline to the administrators."""
     bank = _bank()
     try:
-        escalated = bank.marketplace.escalate_overdue()
+        escalated = bank.access_applications.escalate_overdue()
         click.echo(f"{len(escalated)} overdue application(s) escalated")
     finally:
         bank.close()

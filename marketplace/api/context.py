@@ -23,13 +23,22 @@ if TYPE_CHECKING:  # types only: the services are built and passed in by the com
     from marketplace.identity.throttle import LoginThrottle
     from marketplace.metering import Grant, QuotaLedger
     from marketplace.projections.catalogue_view import CatalogueView
-    from marketplace.projections.entitlements import EntitlementsView
     from marketplace.projections.follower import Follower
     from marketplace.services.access import Caller, RowAccess
     from marketplace.services.catalogue import Catalogue
     from marketplace.services.exports import Exports
-    from marketplace.services.marketplace import Marketplace
+    from marketplace.services.market.access_applications import AccessApplications
+    from marketplace.services.market.api_keys import ApiKeys
+    from marketplace.services.market.licensing import Licensing
+    from marketplace.services.market.members import Members
+    from marketplace.services.market.organisations import Organisations
+    from marketplace.services.market.subscriptions import Subscriptions
     from marketplace.services.staff import StaffDirectory
+    from marketplace.views.access_applications import AccessApplicationQueries
+    from marketplace.views.catalogue import CatalogueQueries
+    from marketplace.views.licensing import LicensingQueries
+    from marketplace.views.organisations import OrganisationQueries
+    from marketplace.views.usage import UsageQueries
 
 
 # Slots: one is built per request on the hot path, and a misspelt attribute fails loudly.
@@ -44,6 +53,14 @@ class RequestContext:
     :ivar now: the wall clock (UTC) the response's reset times are counted from
     :ivar max_upload_bytes: the largest upload the endpoint accepts
     :ivar public_url: the server's public base URL (links in answers)
+    :ivar members: ... :ivar api_keys: the market's write side, one service per capability
+        (members, licensing, organisations, subscriptions, access_applications, api_keys)
+    :ivar catalogue_queries: the catalogue's read side (who sees which assets and histories)
+    :ivar usage_queries: the usage read side (whose usage, which client addresses)
+    :ivar licensing_queries: ... :ivar access_application_queries: the read sides of licensing
+        (templates, plans, subscriptions), organisations (members' organisations, API keys,
+        notifications) and access applications: who sees which, and the fresh reads a mutation
+        answers with
 
     Filled while the request runs:
 
@@ -63,9 +80,12 @@ class RequestContext:
     catalogue_view: CatalogueView
     catalogue_follower: Follower
     staff: StaffDirectory
-    marketplace: Marketplace
-    entitlements_view: EntitlementsView
-    entitlements_follower: Follower
+    members: Members
+    licensing: Licensing
+    organisations: Organisations
+    subscriptions: Subscriptions
+    access_applications: AccessApplications
+    api_keys: ApiKeys
     ledger: QuotaLedger
     tokens: TokenService
     login_throttle: LoginThrottle
@@ -73,6 +93,11 @@ class RequestContext:
     exports: Exports | None
     public_url: str
     billing: Billing | None
+    catalogue_queries: CatalogueQueries
+    usage_queries: UsageQueries
+    licensing_queries: LicensingQueries
+    organisation_queries: OrganisationQueries
+    access_application_queries: AccessApplicationQueries
     request: Request | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     response_extensions: dict[str, Any] = field(default_factory=dict)

@@ -2,7 +2,8 @@
 provider's events (webhooks) applied to subscriptions.
 
 Billing keeps its own records (``BillingRecords``, its own event store); subscriptions and
-organisations are the Marketplace's, reached only through its public use cases.
+organisations are the market's (``services.market``), reached only through the public use cases of
+its ``Subscriptions`` and ``Organisations`` services.
 
 Provider events are handled once: each is saved as a ``BillingEventReceipt`` whose id is natural
 in the event id, so a repeated delivery finds it (or collides on it) and changes nothing.
@@ -11,14 +12,14 @@ keeps the ``created`` time of the newest one applied, and an older one delivered
 update sent before a payment failure that suspended) is recorded and ignored.
 
 Two stores, so no one atomic save of the subscription change and the receipt. The order keeps it
-correct: first the subscription change, through the Marketplace's use case (suspend, reinstate,
+correct: first the subscription change, through the market's use case (suspend, reinstate,
 activate, expire); then the watermark and the receipt, together, in billing's store. A crash
 between the two leaves no receipt, so the provider delivers the event again, and handling it again
 is harmless: every change is decided from the subscription's status, which already shows the
 change (a suspended subscription is not suspended again, an active one is "kept active"), so the
 second handling changes nothing more and only records the receipt. The reverse order (receipt
 first) would lose the change for good on such a crash. Concurrent handlers of one subscription
-still meet: the loser's watermark save collides (or the Marketplace refuses a transition the
+still meet: the loser's watermark save collides (or the market refuses a transition the
 fresh status no longer allows) and it decides again on the fresh state. One narrow race is left
 that the single store closed: a handler that decided "no change" on a status another handler of
 the same subscription is about to change (both in flight within milliseconds) keeps its decision;
@@ -61,7 +62,8 @@ from marketplace.billing.gateway import (
 from marketplace.billing.adapters.offline import OFFLINE_PREFIX, OfflineLedger, PeriodUsage
 from marketplace.billing.records import BillingRecords
 from marketplace.metering.ledger import FeedBatch, group_records
-from marketplace.services.marketplace import Marketplace
+from marketplace.services.market.organisations import Organisations
+from marketplace.services.market.subscriptions import Subscriptions
 from marketplace.services.metering import Metering
 
 log = logging.getLogger(__name__)
@@ -82,14 +84,14 @@ class HandledEvent:
     duplicate: bool = False
 
 
-#: A subscription change billing decided, made by calling the Marketplace's public use case.
+#: A subscription change billing decided, made by calling the market's public use case.
 SubscriptionChange = Callable[[], Subscription]
 
 
 @dataclass(frozen=True)
 class Decision:
     """What one provider event does: the outcome in words, the subscription change to make
-    through the Marketplace (None: none) and the watermark to save with the receipt (None:
+    through the market (None: none) and the watermark to save with the receipt (None:
     unchanged)."""
 
     subscription_id: str | None
@@ -138,30 +140,33 @@ class Reconciliation:
 class Billing:
     """Paid plans, whichever gateway bills them.
 
-    :param marketplace: subscriptions and organisations (through its public use cases only)
+    :param subscriptions: the market's subscriptions (through their public use cases only)
+    :param organisations: the market's organisations (``organisation_for_member`` only)
     :param metering: the usage meters (the offline ledger's invoices are computed from them)
     :param gateway: the BillingGateway (an ``OfflineLedger`` is given its usage source here)
     :param grace: how long after an invoice was first due a failed payment suspends
     :param public_url: where Checkout and the portal send the member back
-    :param clock: the current time (the Marketplace's by default)
+    :param clock: the current time (the market's, read by ``subscriptions``, by default)
     :param subscriptions_of: organisation id → its subscription ids (the entitlements view)
     :param records: billing's own event store (the composition root gives the persistent one;
         without it, a store in memory: tests and benchmarks)
     """
 
-    def __init__(self, *, marketplace: Marketplace, metering: Metering, gateway: BillingGateway,
+    def __init__(self, *, subscriptions: Subscriptions, organisations: Organisations,
+                 metering: Metering, gateway: BillingGateway,
                  grace: timedelta = timedelta(days=3), public_url: str = "http://127.0.0.1:8000",
                  clock: Callable[[], datetime] | None = None,
                  subscriptions_of: Callable[[str], list[str]] | None = None,
                  records: BillingRecords | None = None) -> None:
-        self.marketplace = marketplace
+        self.subscriptions = subscriptions
+        self.organisations = organisations
         self.records = records if records is not None else BillingRecords(
             {"PERSISTENCE_MODULE": "eventsourcing.popo"})
         self.metering = metering
         self.gateway = gateway
         self.grace = grace
         self.public_url = public_url.rstrip("/")
-        self.clock = clock or marketplace.clock
+        self.clock = clock or subscriptions.clock
         self.subscriptions_of = subscriptions_of
         if isinstance(gateway, OfflineLedger):
             gateway.usage_of = self._offline_usage
@@ -186,7 +191,7 @@ class Billing:
             success_url=f"{self.public_url}/?checkout=done",
             cancel_url=f"{self.public_url}/?checkout=cancelled")
         if getattr(self.gateway, "completes_checkout_at_once", False):
-            self.marketplace.activate_subscription(str(subscription.id),
+            self.subscriptions.activate_subscription(str(subscription.id),
                                                    reference=f"offline-checkout:{subscription.id}")
         return url
 
@@ -224,7 +229,7 @@ class Billing:
         return charges
 
     def _billed_customer(self, subject: str) -> str | None:
-        subscription = self.marketplace.get_subscription(subject) if ":" not in subject else None
+        subscription = self.subscriptions.get_subscription(subject) if ":" not in subject else None
         if subscription is None or not subscription.plan["price"].get("per_1k_rows_fen"):
             return None
         account = self._account(subscription.organisation_id)
@@ -343,9 +348,9 @@ class Billing:
         """Apply one verified provider event once; a repeated delivery changes nothing.
 
         Raises ``MalformedEventError`` (nothing recorded) when the event lacks what the bank reads.
-        The subscription change is made first (through the Marketplace), then the watermark and
+        The subscription change is made first (through the market), then the watermark and
         the receipt are saved together: see the module docstring for why that order. A concurrent
-        writer of the same watermark makes that save collide, and the Marketplace refuses a
+        writer of the same watermark makes that save collide, and the market refuses a
         change the subscription's fresh status no longer allows: either way the handling is
         decided again on the fresh state (the event is not lost as a "duplicate")."""
         parsed = event if isinstance(event, ProviderEvent) else ProviderEvent.parse(event)
@@ -372,7 +377,7 @@ class Billing:
     def _decide(self, event: ProviderEvent) -> Decision:
         obj = event.object
         subscription_id = _our_subscription_id(obj)
-        subscription = self.marketplace.get_subscription(subscription_id) if subscription_id else None
+        subscription = self.subscriptions.get_subscription(subscription_id) if subscription_id else None
         if subscription is None:
             return Decision(subscription_id, "ignored: not one of our subscriptions")
         if not event.changes_state:
@@ -395,7 +400,7 @@ class Billing:
                subscription: Subscription) -> tuple[str, SubscriptionChange | None]:
         """What the event does to the subscription as it is now: (outcome, the change)."""
         status = subscription.lifecycle
-        market, sid = self.marketplace, str(subscription.id)
+        market, sid = self.subscriptions, str(subscription.id)
         if status in (SubscriptionStatus.REVOKED, SubscriptionStatus.EXPIRED):
             return f"ignored: the subscription is {status.value}", None
         if kind == "checkout.session.completed":
@@ -430,10 +435,10 @@ class Billing:
                            ) -> tuple[str, SubscriptionChange | None]:
         sid = str(subscription.id)
         if subscription.lifecycle is SubscriptionStatus.PENDING_PAYMENT:
-            return "activated", partial(self.marketplace.activate_subscription, sid,
+            return "activated", partial(self.subscriptions.activate_subscription, sid,
                                         reference=event_id)
         if subscription.lifecycle is SubscriptionStatus.SUSPENDED:
-            return "reinstated", partial(self.marketplace.reinstate_subscription, sid,
+            return "reinstated", partial(self.subscriptions.reinstate_subscription, sid,
                                          reference=event_id)
         return "kept active", None
 
@@ -456,7 +461,7 @@ class Billing:
         """The subscription and its organisation when ``by`` is a member of it; "no such
         subscription" otherwise, the same answer as when there is none (subscription ids are
         uuid5 of guessable facts: "not yours" must not tell that one exists, or whose it is)."""
-        found = self.marketplace.get_subscription(subscription_id)
+        found = self.subscriptions.get_subscription(subscription_id)
         if found is not None:
             try:
                 return found, self._member_organisation(found.organisation_id, by)
@@ -465,7 +470,7 @@ class Billing:
         raise NotFoundError("no such subscription", field="subscription_id")
 
     def _member_organisation(self, organisation_id: str, by: Actor) -> Organisation:
-        return self.marketplace.organisation_for_member(organisation_id, by)
+        return self.organisations.organisation_for_member(organisation_id, by)
 
     def _account(self, organisation_id: str) -> BillingAccount | None:
         return self.records.account(organisation_id)
@@ -503,7 +508,7 @@ class Billing:
         """The organisation's subscriptions (id, plan, started_at), from the event store."""
         found = []
         for subscription_id in self._subscription_ids(organisation_id):
-            subscription = self.marketplace.get_subscription(subscription_id)
+            subscription = self.subscriptions.get_subscription(subscription_id)
             if subscription is not None:
                 found.append({"id": str(subscription.id), "plan": subscription.plan,
                               "started_at": subscription.created_on.astimezone(timezone.utc).isoformat()})

@@ -123,20 +123,19 @@ def _seed_marketplace(bank: "DataBank", admin: Actor, police: Actor, published: 
                       progress: Callable[[str], None]) -> None:
     """Licences, plans, a startup with a member, subscriptions, an approved application and an
     API key — through the same use cases people use."""
-    market = bank.marketplace
-    templates = {kind: str(market.create_licence_template(key=key, name=name, kind=kind, text=text,
+    templates = {kind: str(bank.licensing.create_licence_template(key=key, name=name, kind=kind, text=text,
                                                            summary=summary, by=admin).id)
                  for key, name, kind, text, summary in _LICENCES}
     free_plans = []
     for key, asset_id in published.items():
         if ASSETS_BY_KEY[key]["opening"]["type"] == "unconditional":
-            free_plans.append(market.define_plan(
+            free_plans.append(bank.licensing.define_plan(
                 asset_id=asset_id, name="免费版", licence_template_id=templates["open"], price={},
                 quotas={"rows_per_month": 100_000, "calls_per_month": 10_000,
                         "rate_limit_per_minute": 60},
                 overage="block", field_tier="masked", by=admin))
     if "enterprise_registry" in published:
-        market.define_plan(
+        bank.licensing.define_plan(
             asset_id=published["enterprise_registry"], name="商业版",
             licence_template_id=templates["commercial"],
             price={"monthly_fee_fen": 29_900, "per_1k_rows_fen": 50},
@@ -144,30 +143,30 @@ def _seed_marketplace(bank: "DataBank", admin: Actor, police: Actor, published: 
             overage="bill", field_tier="full", by=admin)
     research = None
     if "population_extract" in published:
-        research = market.define_plan(
+        research = bank.licensing.define_plan(
             asset_id=published["population_extract"], name="科研版",
             licence_template_id=templates["conditional_research"], price={},
             quotas={"rows_per_month": 50_000, "rate_limit_per_minute": 30},
             overage="block", field_tier="masked", by=admin)
-    account = market.sign_up(email=MEMBER_EMAIL, name="陈晓", password=DEMO_PASSWORD)
-    organisation = market.register_organisation(credit_code=startup_credit_code(),
+    account = bank.members.sign_up(email=MEMBER_EMAIL, name="陈晓", password=DEMO_PASSWORD)
+    organisation = bank.organisations.register_organisation(credit_code=startup_credit_code(),
                                                 name=STARTUP_NAME, kind="startup",
                                                 by=account.actor())
     org_id = str(organisation.id)
-    member = market.get_member(str(account.id)).actor()
+    member = bank.members.get_member(str(account.id)).actor()
     for plan in free_plans:
-        market.subscribe(org_id, str(plan.id), accepted_terms_version=1, by=member)
+        bank.subscriptions.subscribe(org_id, str(plan.id), accepted_terms_version=1, by=member)
     if research is not None:
-        application = market.submit_application(
+        application = bank.access_applications.submit_application(
             org_id, published["population_extract"], purpose="研究六安市人口结构与公共服务设施布局",
             scenario="与皖西学院合作的城市规划科研项目", security_commitment="仅项目组使用，不向第三方提供，项目结束后删除",
             by=member)
-        period_end = (market.clock() + timedelta(days=365)).date()
-        market.approve_application(str(application.id), scope="人口结构与公共服务布局研究",
+        period_end = (bank.market.clock() + timedelta(days=365)).date()
+        bank.access_applications.approve_application(str(application.id), scope="人口结构与公共服务布局研究",
                                    period_end=period_end, by=police)
-        market.subscribe(org_id, str(research.id), accepted_terms_version=1,
+        bank.subscriptions.subscribe(org_id, str(research.id), accepted_terms_version=1,
                          application_id=str(application.id), by=member)
-    _, plaintext = market.create_api_key(org_id, name="demo key", scopes=list(SCOPES), by=member)
+    _, plaintext = bank.api_keys.create_api_key(org_id, name="demo key", scopes=list(SCOPES), by=member)
     path = Path(bank.settings.data_dir) / API_KEY_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -3,8 +3,20 @@ fed from the Marketplace application's log.
 
 The access path asks two questions per request — which key is this (``key_by_hash``) and what
 may its organisation do with this asset (``entitlement``) — and caches the answers until the
-log moves (``position``). Each backend writes its rows and the tracking position in one
-transaction, so it resumes exactly after a crash, and ``reset`` + catch-up rebuilds it.
+log moves (``position``). Those two stay here, beside the storage they are tuned for.
+
+The API's questions are cut by what they serve: each capability (licensing, organisations,
+subscriptions, access applications, API keys, notifications) keeps its documents, its event
+handlers and its typed readers in ``marketplace.projections.market``, and ``EntitlementsView``
+brings the readers together over one storage.
+
+The storage is NOT cut: each backend keeps ONE document table and ONE tracking position. One
+Marketplace event can write documents of several capabilities (a suspended subscription also
+writes a notification; an approval decides an application and notifies), and a batch of events
+must land together with the position that says it landed: one transaction advances the position
+with the rows, so a crash resumes exactly after the last batch, no capability runs ahead of
+another, and ``reset`` + catch-up rebuilds the whole model. Separate tables or positions per
+capability would need a transaction across them, or readers that see one capability ahead.
 """
 
 from __future__ import annotations
@@ -16,6 +28,12 @@ from typing import Any, Sequence
 
 from domain.subscription import Entitlement
 from marketplace.projections.entitlements_model import Changes, Doc, Row, apply_event
+from marketplace.projections.market.access_applications import AccessApplicationReads
+from marketplace.projections.market.api_keys import ApiKeyReads
+from marketplace.projections.market.licensing import LicensingReads
+from marketplace.projections.market.notifications import NotificationReads
+from marketplace.projections.market.organisations import OrganisationReads
+from marketplace.projections.market.subscriptions import SubscriptionReads
 
 # When an organisation holds several subscriptions to one asset, the one that explains access
 # best comes first: an active one, else why not (suspended, awaiting payment, revoked, expired).
@@ -35,8 +53,10 @@ class ApiKeyRecord:
     revoked: bool
 
 
-class EntitlementsView(ABC):
-    """The read model's storage; subclasses hold the SQL of one database."""
+class EntitlementsView(LicensingReads, OrganisationReads, SubscriptionReads,
+                       AccessApplicationReads, ApiKeyReads, NotificationReads, ABC):
+    """The read model: the access path's two lookups, every capability's typed readers, and the
+    storage (subclasses hold the SQL of one database)."""
 
     def process(self, events: Sequence[tuple[int, Any]]) -> None:
         """Apply (notification id, domain event) pairs and advance the tracking position."""
@@ -92,52 +112,6 @@ class EntitlementsView(ABC):
             rate_limit_per_minute=quotas.get("rate_limit_per_minute"), overage=plan["overage"],
             item_overrides=dict(plan.get("item_overrides") or {}))
 
-    # ---- the API -------------------------------------------------------------------------
-
-    def subscriptions_of(self, organisation_id: str) -> list[Doc]:
-        return sorted(self._select("subscription", org=organisation_id), key=lambda d: d["started_at"])
-
-    def subscription(self, subscription_id: str) -> Doc | None:
-        return self._get("subscription", subscription_id)
-
-    def plans_of(self, asset_id: str) -> list[Doc]:
-        return sorted(self._select("plan", asset=asset_id), key=lambda d: d["name"])
-
-    def plan(self, plan_id: str) -> Doc | None:
-        return self._get("plan", plan_id)
-
-    def licence_templates(self) -> list[Doc]:
-        return sorted(self._select("template"), key=lambda d: d["key"])
-
-    def licence_template(self, template_id: str) -> Doc | None:
-        return self._get("template", template_id)
-
-    def organisation(self, organisation_id: str) -> Doc | None:
-        return self._get("organisation", organisation_id)
-
-    def organisations_of(self, user_id: str) -> list[Doc]:
-        ids = [d.get("organisation_id") for d in self._select("membership", extra=user_id)]
-        found = [self._get("organisation", i) for i in ids if i]
-        return sorted((d for d in found if d), key=lambda d: d["registered_at"])
-
-    def access_applications(self, *, organisation_id: str | None = None,
-                            department_id: str | None = None) -> list[Doc]:
-        """An organisation's access applications, or those to a department, newest first."""
-        docs = self._select("access_application", org=organisation_id, extra=department_id)
-        return sorted(docs, key=lambda d: d["submitted_at"], reverse=True)
-
-    def notifications_of(self, organisation_id: str, limit: int = 50) -> list[Doc]:
-        """What the organisation was told (subscriptions suspended, reinstated, revoked ...,
-        applications decided), newest first."""
-        docs = self._select("notification", org=organisation_id)
-        return sorted(docs, key=lambda d: d["at"], reverse=True)[:limit]
-
-    def access_application(self, application_id: str) -> Doc | None:
-        return self._get("access_application", application_id)
-
-    def api_keys_of(self, organisation_id: str) -> list[Doc]:
-        return sorted(self._select("api_key", org=organisation_id), key=lambda d: d["created_at"])
-
     # ---- storage -------------------------------------------------------------------------
 
     @abstractmethod
@@ -147,14 +121,6 @@ class EntitlementsView(ABC):
     @abstractmethod
     def reset(self) -> None:
         """Forget everything (for a rebuild from the start of the log)."""
-
-    @abstractmethod
-    def _get(self, kind: str, key: str) -> Doc | None: ...
-
-    @abstractmethod
-    def _select(self, kind: str, *, org: str | None = None, asset: str | None = None,
-                extra: str | None = None) -> list[Doc]:
-        """Documents of ``kind`` whose given columns equal the given values."""
 
     @abstractmethod
     def _transaction(self) -> Any: ...

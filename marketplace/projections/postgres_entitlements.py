@@ -1,4 +1,6 @@
-"""The entitlements read model in PostgreSQL (the scale-out deployment)."""
+"""The entitlements read model in PostgreSQL (the scale-out deployment): one document table for
+every capability and one tracking position, written in one transaction (why: see
+``marketplace.projections.entitlements``)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""The entitlements read model in its own SQLite file (``:memory:`` in tests)."""
+"""The entitlements read model in its own SQLite file (``:memory:`` in tests): one document
+table for every capability and one tracking position, written in one transaction (why: see
+``marketplace.projections.entitlements``)."""
 
 from __future__ import annotations
 

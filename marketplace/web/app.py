@@ -17,6 +17,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from marketplace.api.context import RequestContext
 from marketplace.api.schema import schema
 from marketplace.identity import jwks_endpoint
+from marketplace.views.access_applications import AccessApplicationQueries
+from marketplace.views.catalogue import CatalogueQueries
+from marketplace.views.licensing import LicensingQueries
+from marketplace.views.organisations import OrganisationQueries
+from marketplace.views.usage import UsageQueries
 from marketplace.web.auth import authenticate, check_uploader
 from marketplace.web.exports import exports_route
 from marketplace.web.graphiql import static_mount
@@ -41,6 +46,17 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
         deployment where a supervisor runs them once)
     """
     settings = bank.settings
+    # The read side's views, over the bank's read models: built once, shared by every request.
+    # The usage view reads the access path's clock when asked (tests set it on the bank).
+    catalogue_queries = CatalogueQueries(bank.catalogue_view, bank.catalogue.history)
+    usage_queries = UsageQueries(bank.ledger, bank.entitlements_view, bank.catalogue_view,
+                                 clock=lambda: bank.row_access.clock())
+    # The market's views catch the entitlements read model up themselves for a fresh read (a
+    # mutation's answer shows its own change); resolvers never touch the follower.
+    catch_up = bank.entitlements_follower.catch_up
+    licensing_queries = LicensingQueries(bank.entitlements_view, catch_up)
+    organisation_queries = OrganisationQueries(bank.entitlements_view, catch_up)
+    access_application_queries = AccessApplicationQueries(bank.entitlements_view, catch_up)
 
     async def context(request: Request) -> RequestContext:
         # Key expiry is judged by the access path's clock, the one quotas are counted by.
@@ -55,9 +71,12 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             catalogue_view=bank.catalogue_view,
             catalogue_follower=bank.catalogue_follower,
             staff=bank.staff,
-            marketplace=bank.marketplace,
-            entitlements_view=bank.entitlements_view,
-            entitlements_follower=bank.entitlements_follower,
+            members=bank.members,
+            licensing=bank.licensing,
+            organisations=bank.organisations,
+            subscriptions=bank.subscriptions,
+            access_applications=bank.access_applications,
+            api_keys=bank.api_keys,
             ledger=bank.ledger,
             tokens=bank.tokens,
             login_throttle=bank.login_throttle,
@@ -65,6 +84,11 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             exports=bank.exports,
             public_url=settings.public_url,
             billing=bank.billing,
+            catalogue_queries=catalogue_queries,
+            usage_queries=usage_queries,
+            licensing_queries=licensing_queries,
+            organisation_queries=organisation_queries,
+            access_application_queries=access_application_queries,
         )
 
     async def authorize_upload(request: Request) -> None:

@@ -201,7 +201,7 @@ class World:
         return asset_id
 
     def plan(self, **price: int) -> str:
-        plan = self.bank.marketplace.define_plan(
+        plan = self.bank.licensing.define_plan(
             asset_id=self.open_asset, name=f"套餐{self.n()}", licence_template_id=self.template,
             price=price, quotas={"rows_per_month": 1000}, overage="block", field_tier="masked",
             by=ADMIN)
@@ -209,21 +209,21 @@ class World:
         return str(plan.id)
 
     def subscription_of_a(self, **price: int) -> str:
-        subscription = self.bank.marketplace.subscribe(self.org_a, self.plan(**price),
+        subscription = self.bank.subscriptions.subscribe(self.org_a, self.plan(**price),
                                                        accepted_terms_version=1,
                                                        by=self.actors["ownerA"])
         self.caught_up()
         return str(subscription.id)
 
     def application_of_a(self) -> str:
-        application = self.bank.marketplace.submit_application(
+        application = self.bank.access_applications.submit_application(
             self.org_a, self.conditional_asset, purpose="交通研究", scenario="线路优化",
             security_commitment="不外传", by=self.actors["ownerA"])
         self.caught_up()
         return str(application.id)
 
     def key_of_a(self) -> str:
-        key, _ = self.bank.marketplace.create_api_key(self.org_a, name=f"k{self.n()}",
+        key, _ = self.bank.api_keys.create_api_key(self.org_a, name=f"k{self.n()}",
                                                       scopes=["rows:read"], by=self.actors["ownerA"])
         self.caught_up()
         return str(key.id)
@@ -233,7 +233,7 @@ class World:
 
 
 def _build_world(http: TestClient, bank: DataBank) -> World:
-    catalogue, market, staff = bank.catalogue, bank.marketplace, bank.staff
+    catalogue, staff = bank.catalogue, bank.staff
     dept_x = str(catalogue.register_department(code=credit_code(1, "11341500"), name="六安市交通运输局",
                                                contact="", by=ADMIN).id)
     dept_y = str(catalogue.register_department(code=credit_code(2, "11341500"), name="六安市民政局",
@@ -244,42 +244,42 @@ def _build_world(http: TestClient, bank: DataBank) -> World:
             ("reviewer", "reviewer", Role.REVIEWER, None), ("admin", "admin", Role.ADMIN, None)):
         actors[role] = staff.open_account(username=username, name=f"{username}员", role=staff_role,
                                           password=PASSWORD, department_id=department, by=ADMIN).actor()
-    owner_a = market.sign_up(email="owner@a.example", name="甲主", password=PASSWORD)
-    org_a = str(market.register_organisation(credit_code=credit_code(11), name="甲公司",
+    owner_a = bank.members.sign_up(email="owner@a.example", name="甲主", password=PASSWORD)
+    org_a = str(bank.organisations.register_organisation(credit_code=credit_code(11), name="甲公司",
                                              kind="startup", by=owner_a.actor()).id)
-    member_a = market.sign_up(email="member@a.example", name="甲员", password=PASSWORD)
-    market.add_member(org_a, email="member@a.example", by=market.get_member(str(owner_a.id)).actor())
-    market.switch_organisation(str(member_a.id), org_a)
-    owner_b = market.sign_up(email="owner@b.example", name="乙主", password=PASSWORD)
-    market.register_organisation(credit_code=credit_code(12), name="乙公司", kind="startup",
+    member_a = bank.members.sign_up(email="member@a.example", name="甲员", password=PASSWORD)
+    bank.organisations.add_member(org_a, email="member@a.example", by=bank.members.get_member(str(owner_a.id)).actor())
+    bank.members.switch_organisation(str(member_a.id), org_a)
+    owner_b = bank.members.sign_up(email="owner@b.example", name="乙主", password=PASSWORD)
+    bank.organisations.register_organisation(credit_code=credit_code(12), name="乙公司", kind="startup",
                                  by=owner_b.actor())
     for role, account in (("ownerA", owner_a), ("memberA", member_a), ("memberB", owner_b)):
-        actors[role] = market.get_member(str(account.id)).actor()
-    market.sign_up(email="login@c.example", name="登录者", password=PASSWORD)
+        actors[role] = bank.members.get_member(str(account.id)).actor()
+    bank.members.sign_up(email="login@c.example", name="登录者", password=PASSWORD)
 
     publisher = actors["publisherX"]
     # publish_asset approves with its own central reviewer actor: the reviewer's role is what counts
     open_asset = publish_asset(bank, publisher, "unconditional", "公交站点")
     conditional_asset = publish_asset(bank, publisher, "conditional", "公交刷卡记录")
-    templates = {kind: str(market.create_licence_template(
+    templates = {kind: str(bank.licensing.create_licence_template(
         key=key, name=name, kind=kind, text=f"{name}条款", summary="摘要", by=ADMIN).id)
         for kind, key, name in (("open", "open-v1", "开放数据许可"),
                                 ("conditional_research", "research-v1", "科研数据许可"),
                                 ("commercial", "commercial-v1", "商业数据许可"))}
-    research_plan = str(market.define_plan(
+    research_plan = str(bank.licensing.define_plan(
         asset_id=conditional_asset, name="科研版", licence_template_id=templates["conditional_research"],
         price={}, quotas={"rows_per_month": 10_000}, overage="block", field_tier="masked", by=ADMIN).id)
-    market.define_plan(asset_id=open_asset, name="免费版", licence_template_id=templates["open"],
+    bank.licensing.define_plan(asset_id=open_asset, name="免费版", licence_template_id=templates["open"],
                        price={}, quotas={"rows_per_month": 10_000}, overage="block",
                        field_tier="masked", by=ADMIN)
-    application = market.submit_application(org_a, conditional_asset, purpose="交通研究",
+    application = bank.access_applications.submit_application(org_a, conditional_asset, purpose="交通研究",
                                             scenario="线路优化", security_commitment="不外传",
                                             by=actors["ownerA"])
-    market.approve_application(str(application.id), scope="线路优化研究", period_end=date(2099, 12, 31),
+    bank.access_applications.approve_application(str(application.id), scope="线路优化研究", period_end=date(2099, 12, 31),
                                by=publisher)
-    subscription = market.subscribe(org_a, research_plan, accepted_terms_version=1,
+    subscription = bank.subscriptions.subscribe(org_a, research_plan, accepted_terms_version=1,
                                     application_id=str(application.id), by=actors["ownerA"])
-    market.create_api_key(org_a, name="etl", scopes=["rows:read"], by=actors["ownerA"])
+    bank.api_keys.create_api_key(org_a, name="etl", scopes=["rows:read"], by=actors["ownerA"])
 
     world = World(bank=bank, http=http, actors=actors, headers={}, org_a=org_a, dept_x=dept_x,
                   open_asset=open_asset, conditional_asset=conditional_asset, draft_asset="",
@@ -398,7 +398,7 @@ PROBES: dict[str, Probe] = {
     "addOrganisationMember": Probe(
         f"mutation($o: ID!, $e: String!) {{ addOrganisationMember(organisationId: $o, email: $e) "
         f"{{ organisation {{ id }} {ERRORS} }} }}",
-        lambda w: {"o": w.org_a, "e": w.bank.marketplace.sign_up(
+        lambda w: {"o": w.org_a, "e": w.bank.members.sign_up(
             email=f"join{w.n()}@d.example", name="新人", password=PASSWORD).email},
         judge=_payload("organisation")),
     "inviteMember": Probe(f"mutation($o: ID!, $e: String!) {{ inviteMember(organisationId: $o, email: $e) "
@@ -408,7 +408,7 @@ PROBES: dict[str, Probe] = {
     # an invitation of A addressed to someone else: nobody but its addressee may take it
     "acceptInvitation": Probe(f"mutation($o: ID!) {{ acceptInvitation(organisationId: $o) "
                               f"{{ organisation {{ id }} {ERRORS} }} }}",
-                              lambda w: {"o": str(w.bank.marketplace.invite(
+                              lambda w: {"o": str(w.bank.organisations.invite(
                                   w.org_a, email=f"other{w.n()}@d.example",
                                   by=w.actors["ownerA"]).id)},
                               judge=_payload("organisation")),

@@ -88,9 +88,9 @@ def _fuzz() -> Iterator[Fuzz]:
                                         password=PASSWORD, department_id=market.publisher.department_id,
                                         by=None).actor()
     member, organisation = member_with_organisation(bank)
-    bank.marketplace.subscribe(organisation, market.plans["unconditional"], accepted_terms_version=1,
+    bank.subscriptions.subscribe(organisation, market.plans["unconditional"], accepted_terms_version=1,
                                by=member)
-    _, key = bank.marketplace.create_api_key(
+    _, key = bank.api_keys.create_api_key(
         organisation, name="fuzz", scopes=["catalogue:read", "rows:read", "exports:read", "usage:read"],
         by=member)
     bank.catalogue_follower.catch_up()

@@ -65,7 +65,7 @@ def subscribe_with_key(url: str, data_dir: Path, *, rows_per_month: int,
     plan of ``rows_per_month`` (no rate limit, overage blocked), an organisation with a member,
     its subscription and an API key with ``rows:read``."""
     with bank_on(url, data_dir) as bank:
-        catalogue, mp = bank.catalogue, bank.marketplace
+        catalogue = bank.catalogue
         department = catalogue.register_department(code=credit_code(1, "11341500"),
                                                    name="六安市交通运输局", contact="", by=ADMIN)
         publisher = Actor("pub1", "交通局数据专员", Role.PUBLISHER, str(department.id))
@@ -80,21 +80,21 @@ def subscribe_with_key(url: str, data_dir: Path, *, rows_per_month: int,
         catalogue.approve(asset_id, reason="核查通过", by=REVIEWER)
         catalogue.publish(asset_id, number, by=publisher)
 
-        template = mp.create_licence_template(key="open-v1", name="开放数据许可", kind="open",
+        template = bank.licensing.create_licence_template(key="open-v1", name="开放数据许可", kind="open",
                                               text="开放数据许可条款第1版", summary="摘要", by=ADMIN)
-        plan = mp.define_plan(asset_id=asset_id, name="免费版",
+        plan = bank.licensing.define_plan(asset_id=asset_id, name="免费版",
                               licence_template_id=str(template.id), price={},
                               quotas={"rows_per_month": rows_per_month,
                                       "rate_limit_per_minute": None},
                               overage="block", field_tier="full", by=ADMIN)
-        account = mp.sign_up(email="li@startup.example", name="李明", password=PASSWORD)
-        organisation = mp.register_organisation(credit_code=credit_code(7), name="六安数智科技",
+        account = bank.members.sign_up(email="li@startup.example", name="李明", password=PASSWORD)
+        organisation = bank.organisations.register_organisation(credit_code=credit_code(7), name="六安数智科技",
                                                 kind="startup", by=account.actor())
-        member = mp.get_member(str(account.id)).actor()
-        subscription = mp.subscribe(str(organisation.id), str(plan.id),
+        member = bank.members.get_member(str(account.id)).actor()
+        subscription = bank.subscriptions.subscribe(str(organisation.id), str(plan.id),
                                     accepted_terms_version=template.current_version, by=member)
         assert subscription.entitlement().ok, subscription.status
-        key, plaintext = mp.create_api_key(str(organisation.id), name="e2e", scopes=["rows:read"],
+        key, plaintext = bank.api_keys.create_api_key(str(organisation.id), name="e2e", scopes=["rows:read"],
                                            by=member)
         return Subscribed(database_url=url, asset_id=asset_id, asset_rows=asset_rows,
                           subscription_id=str(subscription.id),

@@ -282,26 +282,25 @@ def test_revoked_subscription_and_key_are_refused_by_every_worker_within_a_secon
     with bank_on(setup.database_url, tmp_path / "revoking") as bank:
         latency, run = _refusal_latency(
             server, setup,
-            lambda: bank.marketplace.revoke_subscription(setup.subscription_id,
+            lambda: bank.subscriptions.revoke_subscription(setup.subscription_id,
                                                          reason="违反许可：转售数据", by=ADMIN),
             "FORBIDDEN")
         assert latency <= REVOCATION_SECONDS and run >= RUN_OF_REFUSALS
 
         # A second subscription (another plan on the same asset) for a fresh grant, then the
         # key is revoked.
-        mp = bank.marketplace
-        plan = mp.define_plan(asset_id=setup.asset_id, name="商业版",
+        plan = bank.licensing.define_plan(asset_id=setup.asset_id, name="商业版",
                               licence_template_id=_template_id(bank, setup),
                               price={}, quotas={"rows_per_month": 1_000_000}, overage="block",
                               field_tier="full", by=ADMIN)
-        mp.subscribe(setup.organisation_id, str(plan.id), accepted_terms_version=1, by=setup.member)
+        bank.subscriptions.subscribe(setup.organisation_id, str(plan.id), accepted_terms_version=1, by=setup.member)
         latency, run = _refusal_latency(
-            server, setup, lambda: mp.revoke_api_key(setup.api_key_id, by=setup.member),
+            server, setup, lambda: bank.api_keys.revoke_api_key(setup.api_key_id, by=setup.member),
             "UNAUTHENTICATED")
         assert latency <= REVOCATION_SECONDS and run >= RUN_OF_REFUSALS
 
 
 def _template_id(bank, setup: Subscribed) -> str:
-    subscription = bank.marketplace.get_subscription(setup.subscription_id)
-    plan = bank.marketplace.get_plan(subscription.plan_id)
+    subscription = bank.subscriptions.get_subscription(setup.subscription_id)
+    plan = bank.licensing.get_plan(subscription.plan_id)
     return plan.licence_template_id

@@ -15,13 +15,13 @@ from support.marketplace import ADMIN, Clock, member_with_organisation, set_up_m
 @pytest.fixture
 def bank(bank: DataBank) -> DataBank:
     """The every-backend bank (tests/integration/conftest.py) on a fixed clock."""
-    bank.marketplace.clock = Clock()
+    bank.market.clock = Clock()
     return bank
 
 
 def test_a_key_is_found_by_the_hash_of_its_secret_until_revoked(bank: DataBank) -> None:
     member, org = member_with_organisation(bank)
-    key, plaintext = bank.marketplace.create_api_key(org, name="ETL", scopes=["rows:read",
+    key, plaintext = bank.api_keys.create_api_key(org, name="ETL", scopes=["rows:read",
                                                                              "catalogue:read"],
                                                      by=member)
     bank.entitlements_follower.catch_up()
@@ -29,7 +29,7 @@ def test_a_key_is_found_by_the_hash_of_its_secret_until_revoked(bank: DataBank) 
     assert (record.key_id, record.organisation_id, record.scopes, record.revoked) == (
         str(key.id), org, ("catalogue:read", "rows:read"), False)
     assert bank.entitlements_view.key_by_hash(hash_secret("x" * 40)) is None
-    bank.marketplace.revoke_api_key(str(key.id), by=member)
+    bank.api_keys.revoke_api_key(str(key.id), by=member)
     bank.entitlements_follower.catch_up()
     assert bank.entitlements_view.key_by_hash(key.secret_hash).revoked
     assert [k["name"] for k in bank.entitlements_view.api_keys_of(org)] == ["ETL"]
@@ -39,12 +39,12 @@ def test_the_entitlement_is_the_active_plan_with_the_most_rows(bank: DataBank) -
     market = set_up_market(bank)
     member, org = member_with_organisation(bank)
     asset = market.assets["unconditional"]
-    big = bank.marketplace.define_plan(asset_id=asset, name="企业版", licence_template_id=market.templates["open"],
+    big = bank.licensing.define_plan(asset_id=asset, name="企业版", licence_template_id=market.templates["open"],
                                        price={}, quotas={"rows_per_month": 1_000_000}, overage="block",
                                        field_tier="full", by=ADMIN)
-    small = bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
+    small = bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
                                        by=member)
-    bank.marketplace.subscribe(org, str(big.id), accepted_terms_version=1, by=member)
+    bank.subscriptions.subscribe(org, str(big.id), accepted_terms_version=1, by=member)
     bank.entitlements_follower.catch_up()
     best = bank.entitlements_view.entitlement(org, asset)
     assert (best.plan_id, best.rows_per_month, best.field_tier, best.ok) == (
@@ -57,9 +57,9 @@ def test_the_entitlement_is_the_active_plan_with_the_most_rows(bank: DataBank) -
 def test_a_revoked_subscription_is_still_found_with_its_status(bank: DataBank) -> None:
     market = set_up_market(bank)
     member, org = member_with_organisation(bank)
-    sub = bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
+    sub = bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
                                      by=member)
-    bank.marketplace.revoke_subscription(str(sub.id), reason="违规转售", by=ADMIN)
+    bank.subscriptions.revoke_subscription(str(sub.id), reason="违规转售", by=ADMIN)
     bank.entitlements_follower.catch_up()
     found = bank.entitlements_view.entitlement(org, market.assets["unconditional"])
     assert (found.status, found.ok) == ("revoked", False)
@@ -69,10 +69,10 @@ def test_a_revoked_subscription_is_still_found_with_its_status(bank: DataBank) -
 def test_applications_are_listed_per_organisation_and_per_department(bank: DataBank) -> None:
     market = set_up_market(bank)
     member, org = member_with_organisation(bank)
-    application = bank.marketplace.submit_application(
+    application = bank.access_applications.submit_application(
         org, market.assets["conditional"], purpose="研究", scenario="科研", security_commitment="不外传",
         by=member)
-    bank.marketplace.approve_application(str(application.id), scope="研究",
+    bank.access_applications.approve_application(str(application.id), scope="研究",
                                          period_end=date(2026, 12, 31), by=market.publisher)
     bank.entitlements_follower.catch_up()
     view = bank.entitlements_view
@@ -85,12 +85,12 @@ def test_applications_are_listed_per_organisation_and_per_department(bank: DataB
 
 def test_memberships_follow_invitations_and_removals(bank: DataBank) -> None:
     owner, org = member_with_organisation(bank)
-    wang = bank.marketplace.sign_up(email="wang@startup.example", name="王芳", password="luan-demo-2026")
-    bank.marketplace.invite(org, email="wang@startup.example", by=owner)
-    bank.marketplace.accept_invitation(org, by=wang.actor())
+    wang = bank.members.sign_up(email="wang@startup.example", name="王芳", password="luan-demo-2026")
+    bank.organisations.invite(org, email="wang@startup.example", by=owner)
+    bank.organisations.accept_invitation(org, by=wang.actor())
     bank.entitlements_follower.catch_up()
     assert [o["id"] for o in bank.entitlements_view.organisations_of(str(wang.id))] == [org]
-    bank.marketplace.remove_member(org, user_id=str(wang.id), by=owner)
+    bank.organisations.remove_member(org, user_id=str(wang.id), by=owner)
     bank.entitlements_follower.catch_up()
     assert bank.entitlements_view.organisations_of(str(wang.id)) == []
     assert set(bank.entitlements_view.organisation(org)["members"]) == {owner.user_id}
@@ -99,10 +99,10 @@ def test_memberships_follow_invitations_and_removals(bank: DataBank) -> None:
 def test_a_rebuilt_view_equals_the_one_built_as_events_came(bank: DataBank) -> None:
     market = set_up_market(bank)
     member, org = member_with_organisation(bank)
-    bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1, by=member)
+    bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1, by=member)
     bank.entitlements_follower.catch_up()
     view = bank.entitlements_view
     before = (view.subscriptions_of(org), view.licence_templates(), view.position())
-    assert before[2] == bank.marketplace.recorder.max_notification_id()
+    assert before[2] == bank.market.recorder.max_notification_id()
     bank.entitlements_follower.rebuild()
     assert (view.subscriptions_of(org), view.licence_templates(), view.position()) == before

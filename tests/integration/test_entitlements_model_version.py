@@ -55,16 +55,16 @@ def test_a_read_model_of_the_previous_version_is_replayed_with_access_applicatio
     settings, age = store
     bank = build(settings, fast_hashing=True)
     try:
-        bank.marketplace.clock = Clock()
+        bank.market.clock = Clock()
         market = set_up_market(bank)
         member, org = member_with_organisation(bank)
-        application = bank.marketplace.submit_application(
+        application = bank.access_applications.submit_application(
             org, market.assets["conditional"], purpose="研究", scenario="科研",
             security_commitment="不外传", by=member)
         bank.entitlements_follower.catch_up()
         before = bank.entitlements_view.access_applications(organisation_id=org)
         assert [d["id"] for d in before] == [str(application.id)]
-        last = bank.marketplace.recorder.max_notification_id()
+        last = bank.market.recorder.max_notification_id()
     finally:
         bank.close()
     age(Path(settings.data_dir), settings.database_url)

@@ -47,17 +47,17 @@ class World:
 def world() -> Iterator[World]:
     bank = build_in_memory(Settings(escalation_interval_seconds=0))
     clock = Clock()  # Monday 2 March 2026, China time: the quota resets on 1 April
-    bank.marketplace.clock = bank.row_access.clock = clock
+    bank.market.clock = bank.row_access.clock = clock
     market = set_up_market(bank)
     small = publish_rows(bank, market.publisher, "公交站点（小额度）", 5)
-    small_plan = bank.marketplace.define_plan(
+    small_plan = bank.licensing.define_plan(
         asset_id=small, name="体验版", licence_template_id=market.templates["open"], price={},
         quotas={"rows_per_month": SMALL_QUOTA}, overage="block", field_tier="masked", by=ADMIN)
     email = "li@startup.example"
     member, organisation = member_with_organisation(bank, email=email)
     for plan in (market.plans["unconditional"], str(small_plan.id)):
-        bank.marketplace.subscribe(organisation, plan, accepted_terms_version=1, by=member)
-    _, key = bank.marketplace.create_api_key(organisation, name="sdk",
+        bank.subscriptions.subscribe(organisation, plan, accepted_terms_version=1, by=member)
+    _, key = bank.api_keys.create_api_key(organisation, name="sdk",
                                              scopes=["rows:read", "usage:read", "catalogue:read"],
                                              by=member)
     bank.entitlements_follower.catch_up()
@@ -185,10 +185,10 @@ def big_asset(world) -> str:
     """An open asset of BIG_ROWS bus stops, subscribed under a plan of a million rows a month."""
     bank = world.bank
     asset = publish_rows(bank, world.market.publisher, "公交站点（全量）", BIG_ROWS)
-    plan = bank.marketplace.define_plan(
+    plan = bank.licensing.define_plan(
         asset_id=asset, name="全量版", licence_template_id=world.market.templates["open"], price={},
         quotas={"rows_per_month": 1_000_000}, overage="block", field_tier="masked", by=ADMIN)
-    bank.marketplace.subscribe(world.organisation, str(plan.id), accepted_terms_version=1,
+    bank.subscriptions.subscribe(world.organisation, str(plan.id), accepted_terms_version=1,
                                by=world.member)
     bank.entitlements_follower.catch_up()
     bank.catalogue_follower.catch_up()

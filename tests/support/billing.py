@@ -27,12 +27,11 @@ def paid_subscription(bank) -> PaidSubscription:
     """A member's startup subscribed (pending payment) to a paid plan on the open asset."""
     market = set_up_market(bank)
     member, organisation_id = member_with_organisation(bank)
-    mp = bank.marketplace
-    plan = mp.define_plan(asset_id=market.assets["unconditional"], name="商用月度",
+    plan = bank.licensing.define_plan(asset_id=market.assets["unconditional"], name="商用月度",
                           licence_template_id=market.templates["commercial"], price=PAID_PRICE,
                           quotas={"rows_per_month": 100_000}, overage="bill", field_tier="masked",
                           by=ADMIN)
-    subscription = mp.subscribe(organisation_id, str(plan.id), accepted_terms_version=1, by=member)
+    subscription = bank.subscriptions.subscribe(organisation_id, str(plan.id), accepted_terms_version=1, by=member)
     return PaidSubscription(member, organisation_id, str(subscription.id))
 
 

@@ -34,7 +34,7 @@ def credit_code(n: int, head: str = "91341500") -> str:
 
 
 class Clock:
-    """A settable clock for the Marketplace application."""
+    """A settable clock for the market (``bank.market.clock``)."""
 
     def __init__(self, now: datetime = MONDAY) -> None:
         self.now = now
@@ -77,17 +77,16 @@ def set_up_market(bank) -> Market:
     for open_type, name in (("unconditional", "公交站点"), ("conditional", "公交刷卡记录"),
                             ("not_open", "驾驶员名单")):
         market.assets[open_type] = publish_asset(bank, publisher, open_type, name)
-    mp = bank.marketplace
     for kind, key, name in (("open", "open-v1", "开放数据许可"),
                             ("commercial", "commercial-v1", "商业数据许可"),
                             ("conditional_research", "research-v1", "科研数据许可")):
-        template = mp.create_licence_template(key=key, name=name, kind=kind, text=f"{name}条款第1版",
+        template = bank.licensing.create_licence_template(key=key, name=name, kind=kind, text=f"{name}条款第1版",
                                               summary=f"{name}摘要", by=ADMIN)
         market.templates[kind] = str(template.id)
     template_of = {"unconditional": "open", "conditional": "conditional_research",
                    "not_open": "open"}
     for open_type, asset_id in market.assets.items():
-        plan = mp.define_plan(asset_id=asset_id, name="免费版",
+        plan = bank.licensing.define_plan(asset_id=asset_id, name="免费版",
                               licence_template_id=market.templates[template_of[open_type]],
                               price={}, quotas={"rows_per_month": 10_000}, overage="block",
                               field_tier="masked", by=ADMIN)
@@ -97,8 +96,7 @@ def set_up_market(bank) -> Market:
 
 def member_with_organisation(bank, email: str = "li@startup.example", n: int = 7) -> tuple[Actor, str]:
     """Sign up a member who registers a startup; returns (member actor, organisation id)."""
-    mp = bank.marketplace
-    account = mp.sign_up(email=email, name="李明", password=PASSWORD)
-    organisation = mp.register_organisation(credit_code=credit_code(n), name=f"六安数智科技{n}",
+    account = bank.members.sign_up(email=email, name="李明", password=PASSWORD)
+    organisation = bank.organisations.register_organisation(credit_code=credit_code(n), name=f"六安数智科技{n}",
                                             kind="startup", by=account.actor())
-    return mp.get_member(str(account.id)).actor(), str(organisation.id)
+    return bank.members.get_member(str(account.id)).actor(), str(organisation.id)

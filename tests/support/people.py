@@ -93,28 +93,27 @@ def people_world(*, rows: int = 300, quota: int = 100_000, rate_limit: int | Non
     ``quota`` rows a month and ``rate_limit`` calls a minute."""
     bank = build_in_memory(settings or Settings(escalation_interval_seconds=0))
     clock = Clock()
-    bank.marketplace.clock = bank.row_access.clock = clock
+    bank.market.clock = bank.row_access.clock = clock
     market = set_up_market(bank)
     asset = publish(bank, market.publisher, name=name, items=items,
                     lines=people_lines(rows) if lines is None else lines)
     quotas: dict[str, int] = {"rows_per_month": quota}
     if rate_limit is not None:
         quotas["rate_limit_per_minute"] = rate_limit
-    mp = bank.marketplace
     plans = {
-        "masked": mp.define_plan(asset_id=asset, name="免费版", licence_template_id=market.templates["open"],
+        "masked": bank.licensing.define_plan(asset_id=asset, name="免费版", licence_template_id=market.templates["open"],
                                  price={}, quotas=quotas, overage="block", field_tier="masked",
                                  item_overrides={ID_NUMBER: "dropped"}
                                  if any(n == ID_NUMBER for n, _, _ in items) else None, by=ADMIN),
-        "full": mp.define_plan(asset_id=asset, name="商业版", licence_template_id=market.templates["open"],
+        "full": bank.licensing.define_plan(asset_id=asset, name="商业版", licence_template_id=market.templates["open"],
                                price={}, quotas={"rows_per_month": quota}, overage="block",
                                field_tier="full", by=ADMIN),
     }
     world = People(http=None, bank=bank, clock=clock, market=market, asset=asset)  # type: ignore[arg-type]
     for n, tier in enumerate(("masked", "full")):
         member, organisation = member_with_organisation(bank, email=f"{tier}@startup.example", n=41 + n)
-        subscription = mp.subscribe(organisation, str(plans[tier].id), accepted_terms_version=1, by=member)
-        record, plaintext = mp.create_api_key(organisation, name=tier, scopes=["rows:read", "exports:read"],
+        subscription = bank.subscriptions.subscribe(organisation, str(plans[tier].id), accepted_terms_version=1, by=member)
+        record, plaintext = bank.api_keys.create_api_key(organisation, name=tier, scopes=["rows:read", "exports:read"],
                                               by=member)
         world.keys[tier], world.key_ids[tier] = plaintext, str(record.id)
         world.subscriptions[tier] = str(subscription.id)

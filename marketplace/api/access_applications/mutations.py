@@ -12,7 +12,6 @@ from marketplace.api.access_applications import types as t
 from marketplace.api.auth import require_member, require_staff
 from marketplace.api.licensing.errors import KNOWN, LicensingError
 from marketplace.api.payload import attempt
-from marketplace.projections.entitlements import EntitlementsView
 
 
 class AccessApplicationPayload(graphene.ObjectType):
@@ -21,12 +20,6 @@ class AccessApplicationPayload(graphene.ObjectType):
     application = graphene.Field(t.AccessApplication)
     errors = graphene.List(graphene.NonNull(LicensingError), required=True)
 
-
-def _fresh(info: Any) -> EntitlementsView:
-    """The entitlements view, caught up with this request's own change."""
-    info.context.entitlements_follower.catch_up()
-    view: EntitlementsView = info.context.entitlements_view
-    return view
 
 
 class SubmitAccessApplication(graphene.Mutation):
@@ -46,10 +39,11 @@ class SubmitAccessApplication(graphene.Mutation):
     def mutate(root: Any, info: Any, asset_id: str, purpose: str, scenario: str,
                security_commitment: str, organisation_id: str | None = None) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.submit_application(
+        return attempt(KNOWN, lambda: info.context.access_applications.submit_application(
             organisation_id or actor.organisation_id, asset_id, purpose=purpose, scenario=scenario,
             security_commitment=security_commitment, by=actor),
-            lambda app: {"application": _fresh(info).access_application(str(app.id))})
+            lambda app: {"application": info.context.access_application_queries.application(
+                str(app.id), fresh=True)})
 
 
 class ApproveAccessApplication(graphene.Mutation):
@@ -65,9 +59,10 @@ class ApproveAccessApplication(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, application_id: str, scope: str, period_end: date) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.approve_application(
+        return attempt(KNOWN, lambda: info.context.access_applications.approve_application(
             application_id, scope=scope, period_end=period_end, by=actor),
-            lambda app: {"application": _fresh(info).access_application(str(app.id))})
+            lambda app: {"application": info.context.access_application_queries.application(
+                str(app.id), fresh=True)})
 
 
 class RejectAccessApplication(graphene.Mutation):
@@ -82,9 +77,10 @@ class RejectAccessApplication(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, application_id: str, reasons: list[str]) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.reject_application(
+        return attempt(KNOWN, lambda: info.context.access_applications.reject_application(
             application_id, reasons=reasons, by=actor),
-            lambda app: {"application": _fresh(info).access_application(str(app.id))})
+            lambda app: {"application": info.context.access_application_queries.application(
+                str(app.id), fresh=True)})
 
 
 class AccessApplicationMutations(graphene.ObjectType):

@@ -1,5 +1,6 @@
 """The access application list: members see their organisation's, publishers those to their
-department, administrators all (or one organisation's)."""
+department, administrators all (or one organisation's). Who sees what is the access
+applications view's (``marketplace.views.access_applications``): this resolver translates."""
 
 from __future__ import annotations
 
@@ -7,10 +8,9 @@ from typing import Any
 
 import graphene
 
-from domain.actors import Role
 from marketplace.api.access_applications import types as t
 from marketplace.api.auth import require_signed_in
-from marketplace.api.licensing.queries import organisation_in_scope
+from marketplace.views.access_applications import AccessApplicationDoc
 
 
 class AccessApplicationQueries(graphene.ObjectType):
@@ -20,12 +20,7 @@ class AccessApplicationQueries(graphene.ObjectType):
                     "or (administrators) all, filtered by organisation if given.")
 
     @staticmethod
-    def resolve_applications(root: Any, info: Any, organisation_id: str | None = None) -> list:
+    def resolve_applications(root: Any, info: Any,
+                             organisation_id: str | None = None) -> list[AccessApplicationDoc]:
         actor = require_signed_in(info)
-        view = info.context.entitlements_view
-        if actor.role is Role.PUBLISHER:
-            return view.access_applications(department_id=actor.department_id or "-")
-        if actor.role is Role.ADMIN:
-            return view.access_applications(organisation_id=organisation_id)
-        organisation = organisation_in_scope(info, actor, organisation_id)
-        return view.access_applications(organisation_id=organisation) if organisation else []
+        return info.context.access_application_queries.applications(actor, organisation_id)

@@ -9,7 +9,6 @@ from typing import Any
 import graphene
 
 from domain.access_application import ApplicationStatus as DomainApplicationStatus
-from domain.calendar import china_date
 from marketplace.api.catalogue.types import DataAsset
 
 ApplicationStatus = graphene.Enum.from_enum(DomainApplicationStatus)
@@ -62,6 +61,6 @@ class AccessApplication(graphene.ObjectType):
 
     @staticmethod
     def resolve_overdue(parent: dict, info: Any) -> bool:
-        today = china_date(info.context.marketplace.clock())
+        today = info.context.access_applications.today()
         return parent["status"] in ("submitted", "escalated") and today > date.fromisoformat(
             parent["deadline"])

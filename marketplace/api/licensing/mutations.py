@@ -24,11 +24,6 @@ PlanPayload = _payload("PlanPayload", "plan", t.Plan)
 SubscriptionPayload = _payload("SubscriptionPayload", "subscription", t.Subscription)
 
 
-def _fresh(info: Any) -> Any:
-    """The entitlements view, caught up with this request's own change."""
-    info.context.entitlements_follower.catch_up()
-    return info.context.entitlements_view
-
 
 class PriceInput(graphene.InputObjectType):
     monthly_fee_fen = graphene.Int(default_value=0)
@@ -57,9 +52,10 @@ class CreateLicenceTemplate(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, kind: Any, **fields: Any) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.create_licence_template(
+        return attempt(KNOWN, lambda: info.context.licensing.create_licence_template(
             kind=plain(kind), by=actor, **fields),
-            lambda tpl: {"licence_template": _fresh(info).licence_template(str(tpl.id))})
+            lambda tpl: {"licence_template": info.context.licensing_queries.licence_template(
+                str(tpl.id), fresh=True)})
 
 
 class PublishLicenceTerms(graphene.Mutation):
@@ -75,9 +71,10 @@ class PublishLicenceTerms(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, template_id: str, text: str, summary: str) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.publish_terms(
+        return attempt(KNOWN, lambda: info.context.licensing.publish_terms(
             template_id, text=text, summary=summary, by=actor),
-            lambda tpl: {"licence_template": _fresh(info).licence_template(str(tpl.id))})
+            lambda tpl: {"licence_template": info.context.licensing_queries.licence_template(
+                str(tpl.id), fresh=True)})
 
 
 class DefinePlan(graphene.Mutation):
@@ -103,11 +100,11 @@ class DefinePlan(graphene.Mutation):
         actor = require_staff(info)
         overrides = ({k: str(v).lower() for k, v in item_overrides.items()}
                      if isinstance(item_overrides, dict) else item_overrides)  # the domain refuses
-        return attempt(KNOWN, lambda: info.context.marketplace.define_plan(
+        return attempt(KNOWN, lambda: info.context.licensing.define_plan(
             asset_id=asset_id, name=name, licence_template_id=licence_template_id,
             price=plain(price), quotas=plain(quotas), overage=plain(overage),
             field_tier=plain(field_tier), item_overrides=overrides, by=actor),
-            lambda plan: {"plan": _fresh(info).plan(str(plan.id))})
+            lambda plan: {"plan": info.context.licensing_queries.plan(str(plan.id), fresh=True)})
 
 
 class RetirePlan(graphene.Mutation):
@@ -122,8 +119,9 @@ class RetirePlan(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, plan_id: str, reason: str) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.retire_plan(
-            plan_id, reason=reason, by=actor), lambda plan: {"plan": _fresh(info).plan(str(plan.id))})
+        return attempt(KNOWN, lambda: info.context.licensing.retire_plan(
+            plan_id, reason=reason, by=actor),
+            lambda plan: {"plan": info.context.licensing_queries.plan(str(plan.id), fresh=True)})
 
 
 class Subscribe(graphene.Mutation):
@@ -142,10 +140,11 @@ class Subscribe(graphene.Mutation):
     def mutate(root: Any, info: Any, plan_id: str, accepted_terms_version: int,
                application_id: str | None = None, organisation_id: str | None = None) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.subscribe(
+        return attempt(KNOWN, lambda: info.context.subscriptions.subscribe(
             organisation_id or actor.organisation_id, plan_id,
             accepted_terms_version=accepted_terms_version, application_id=application_id, by=actor),
-            lambda sub: {"subscription": _fresh(info).subscription(str(sub.id))})
+            lambda sub: {"subscription": info.context.licensing_queries.subscription(
+                str(sub.id), fresh=True)})
 
 
 class RevokeSubscription(graphene.Mutation):
@@ -161,9 +160,10 @@ class RevokeSubscription(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, subscription_id: str, reason: str) -> dict:
         actor = require_staff(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.revoke_subscription(
+        return attempt(KNOWN, lambda: info.context.subscriptions.revoke_subscription(
             subscription_id, reason=reason, by=actor),
-            lambda sub: {"subscription": _fresh(info).subscription(str(sub.id))})
+            lambda sub: {"subscription": info.context.licensing_queries.subscription(
+                str(sub.id), fresh=True)})
 
 
 class LicensingMutations(graphene.ObjectType):

@@ -79,7 +79,7 @@ class Plan(graphene.ObjectType):
 
     @staticmethod
     def resolve_licence_template(parent: dict, info: Any) -> dict | None:
-        return info.context.entitlements_view.licence_template(parent["licence_template_id"])
+        return info.context.licensing_queries.licence_template(parent["licence_template_id"])
 
     @staticmethod
     def resolve_free(parent: dict, info: Any) -> bool:

@@ -19,10 +19,6 @@ def _errors() -> graphene.List:
     return graphene.List(graphene.NonNull(OrganisationError), required=True)
 
 
-def _fresh(info: Any) -> Any:
-    info.context.entitlements_follower.catch_up()
-    return info.context.entitlements_view
-
 
 class AccountPayload(graphene.ObjectType):
     account = graphene.Field(t.MemberAccount)
@@ -64,7 +60,7 @@ class SignUp(graphene.Mutation):
 
     @staticmethod
     def mutate(root: Any, info: Any, email: str, name: str, password: str) -> dict:
-        return attempt(KNOWN, lambda: info.context.marketplace.sign_up(
+        return attempt(KNOWN, lambda: info.context.members.sign_up(
             email=email, name=name, password=password), lambda a: _signed_in(info, a))
 
 
@@ -79,12 +75,13 @@ class SwitchOrganisation(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, organisation_id: str) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.switch_organisation(
+        return attempt(KNOWN, lambda: info.context.members.switch_organisation(
             actor.user_id, organisation_id), lambda a: _signed_in(info, a))
 
 
 def _organisation(info: Any, organisation: Any) -> dict:
-    return {"organisation": _fresh(info).organisation(str(organisation.id))}
+    return {"organisation": info.context.organisation_queries.organisation(
+        str(organisation.id), fresh=True)}
 
 
 class RegisterOrganisation(graphene.Mutation):
@@ -101,7 +98,7 @@ class RegisterOrganisation(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, credit_code: str, name: str, kind: Any) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.register_organisation(
+        return attempt(KNOWN, lambda: info.context.organisations.register_organisation(
             credit_code=credit_code, name=name, kind=plain(kind), by=actor),
             lambda o: _organisation(info, o))
 
@@ -119,7 +116,7 @@ class AddOrganisationMember(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, organisation_id: str, email: str, role: Any) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.add_member(
+        return attempt(KNOWN, lambda: info.context.organisations.add_member(
             organisation_id, email=email, role=plain(role), by=actor),
             lambda o: _organisation(info, o))
 
@@ -137,7 +134,7 @@ class InviteMember(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, organisation_id: str, email: str, role: Any) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.invite(
+        return attempt(KNOWN, lambda: info.context.organisations.invite(
             organisation_id, email=email, role=plain(role), by=actor),
             lambda o: _organisation(info, o))
 
@@ -153,7 +150,7 @@ class AcceptInvitation(graphene.Mutation):
     @staticmethod
     def mutate(root: Any, info: Any, organisation_id: str) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.accept_invitation(
+        return attempt(KNOWN, lambda: info.context.organisations.accept_invitation(
             organisation_id, by=actor), lambda o: _organisation(info, o))
 
 
@@ -174,7 +171,7 @@ class CreateApiKey(graphene.Mutation):
     def mutate(root: Any, info: Any, name: str, scopes: list[str],
                expires_at: datetime | None = None, organisation_id: str | None = None) -> dict:
         actor = require_member(info)
-        return attempt(KNOWN, lambda: info.context.marketplace.create_api_key(
+        return attempt(KNOWN, lambda: info.context.api_keys.create_api_key(
             organisation_id or actor.organisation_id, name=name, scopes=scopes,
             expires_at=expires_at, by=actor),
             lambda issued: {"api_key": _key(info, issued[0]), "plaintext": issued[1]})
@@ -196,14 +193,13 @@ class RevokeApiKey(graphene.Mutation):
 
 
 def _revoke(info: Any, key_id: str, actor: Any) -> Any:
-    if info.context.marketplace.get_api_key(key_id) is None:
+    if info.context.api_keys.get_api_key(key_id) is None:
         raise NotFoundError("no such API key", field="key_id")
-    return info.context.marketplace.revoke_api_key(key_id, by=actor)
+    return info.context.api_keys.revoke_api_key(key_id, by=actor)
 
 
 def _key(info: Any, key: Any) -> dict | None:
-    return next((k for k in _fresh(info).api_keys_of(key.organisation_id) if k["id"] == str(key.id)),
-                None)
+    return info.context.organisation_queries.api_key(key.organisation_id, str(key.id), fresh=True)
 
 
 class OrganisationMutations(graphene.ObjectType):

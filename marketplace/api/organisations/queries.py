@@ -1,4 +1,6 @@
-"""Organisation queries: a member's organisations and their API keys."""
+"""Organisation queries: a member's organisations, their API keys and notifications. Who sees
+what is the organisations view's (``marketplace.views.organisations``): these resolvers
+translate."""
 
 from __future__ import annotations
 
@@ -6,10 +8,9 @@ from typing import Any
 
 import graphene
 
-from domain.actors import Role
 from marketplace.api.auth import require_signed_in
-from marketplace.api.licensing.queries import organisation_in_scope
 from marketplace.api.organisations import types as t
+from marketplace.views.organisations import ApiKeyDoc, NotificationDoc, OrganisationDoc
 
 
 class OrganisationQueries(graphene.ObjectType):
@@ -26,26 +27,21 @@ class OrganisationQueries(graphene.ObjectType):
                                               "(members: their own).")
 
     @staticmethod
-    def resolve_my_organisations(root: Any, info: Any) -> list:
-        actor = info.context.actor
-        if actor.role is not Role.MEMBER:
-            return []
-        return info.context.entitlements_view.organisations_of(actor.user_id)
+    def resolve_my_organisations(root: Any, info: Any) -> list[OrganisationDoc]:
+        return info.context.organisation_queries.my_organisations(info.context.actor)
 
     @staticmethod
-    def resolve_my_organisation(root: Any, info: Any) -> dict | None:
-        actor = info.context.actor
-        organisation = organisation_in_scope(info, actor, None) if actor.role is Role.MEMBER else None
-        return info.context.entitlements_view.organisation(organisation) if organisation else None
+    def resolve_my_organisation(root: Any, info: Any) -> OrganisationDoc | None:
+        return info.context.organisation_queries.my_organisation(info.context.actor)
 
     @staticmethod
-    def resolve_api_keys(root: Any, info: Any, organisation_id: str | None = None) -> list:
+    def resolve_api_keys(root: Any, info: Any,
+                         organisation_id: str | None = None) -> list[ApiKeyDoc]:
         actor = require_signed_in(info)
-        organisation = organisation_in_scope(info, actor, organisation_id)
-        return info.context.entitlements_view.api_keys_of(organisation) if organisation else []
+        return info.context.organisation_queries.api_keys(actor, organisation_id)
 
     @staticmethod
-    def resolve_notifications(root: Any, info: Any, organisation_id: str | None = None) -> list:
+    def resolve_notifications(root: Any, info: Any,
+                              organisation_id: str | None = None) -> list[NotificationDoc]:
         actor = require_signed_in(info)
-        organisation = organisation_in_scope(info, actor, organisation_id)
-        return info.context.entitlements_view.notifications_of(organisation) if organisation else []
+        return info.context.organisation_queries.notifications(actor, organisation_id)

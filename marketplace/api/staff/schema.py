@@ -72,7 +72,7 @@ class Login(graphene.Mutation):
         try:
             actor = log_in(username, password, context.caller.ip, throttle=context.login_throttle,
                            staff=context.staff.authenticate,
-                           members=context.marketplace.authenticate_member)
+                           members=context.members.authenticate_member)
         except LoginLocked as locked:
             raise RateLimitedError(str(locked), retry_after=locked.retry_after) from None
         if actor is None:

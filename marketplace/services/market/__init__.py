@@ -1,1 +1,3 @@
-"""The Marketplace application's use cases, one mixin per area (composed in services.marketplace)."""
+"""The market and licensing area: one event store (store.Market) and one small service per
+capability holding it (members, licensing, organisations, subscriptions, access applications,
+API keys)."""

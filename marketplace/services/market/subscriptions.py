@@ -4,7 +4,7 @@ administrators or the providing department revoke on breach; billing suspends an
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from eventsourcing.persistence import IntegrityError
 
@@ -15,10 +15,19 @@ from domain.errors import AlreadyExistsError, NotFoundError
 from domain.licensing import LicenceTemplate, Plan
 from domain.metadata import OpenType
 from domain.subscription import Subscription, SubscriptionStatus
-from marketplace.services.market.base import MarketplaceBase, open_type_of
+from marketplace.services.market.store import Market, open_type_of
 
 
-class SubscriptionUseCases(MarketplaceBase):
+class Subscriptions:
+    """Subscriptions: started and renewed by members, revoked on breach, moved along by billing."""
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The market's clock (billing counts its grace periods and expiries by it)."""
+        return self.market.clock
 
     def subscribe(self, organisation_id: str, plan_id: str, *, accepted_terms_version: int,
                   application_id: str | None = None, by: Actor) -> Subscription:
@@ -28,67 +37,69 @@ class SubscriptionUseCases(MarketplaceBase):
             the template's current one
         :param application_id: for a conditionally open asset, the approved access application
         """
-        organisation = self._organisation_for(organisation_id, by)
-        plan = self._require(Plan, plan_id, "plan", "plan_id")
-        template = self._require(LicenceTemplate, plan.licence_template_id, "licence template",
-                                 "plan_id")
-        asset = self._published_asset(plan.asset_id)
+        organisation = self.market.organisation_for(organisation_id, by)
+        plan = self.market.require(Plan, plan_id, "plan", "plan_id")
+        template = self.market.require(LicenceTemplate, plan.licence_template_id,
+                                       "licence template", "plan_id")
+        asset = self.market.published_asset(plan.asset_id)
         open_type = open_type_of(asset)
         approved = None
         if open_type == OpenType.CONDITIONAL.value and application_id:
-            application = self._require(AccessApplication, application_id, "access application",
-                                        "application_id")
+            application = self.market.require(AccessApplication, application_id,
+                                              "access application", "application_id")
             approved = application.check_grants(organisation_id=str(organisation.id),
                                                 asset_id=str(asset.id),
-                                                on=china_date(self.clock()))
+                                                on=china_date(self.market.clock()))
         terms: dict[str, Any] = dict(plan=plan.record(), template_current_version=template.current_version,
                      accepted_terms_version=accepted_terms_version, asset_open_type=open_type,
                      approved_application_id=approved, by=by)
-        existing = self._find(Subscription, Subscription.create_id(str(organisation.id), str(plan.id)))
+        existing = self.market.find(Subscription,
+                                    Subscription.create_id(str(organisation.id), str(plan.id)))
         if existing is not None:
             if existing.lifecycle is not SubscriptionStatus.EXPIRED:
                 raise AlreadyExistsError(
                     f"{organisation.name} already subscribes to this plan ({existing.status})",
                     field="plan_id")
             existing.renew(**terms)
-            self.save(existing)
+            self.market.save(existing)
             return existing
         subscription = Subscription.start(organisation_id=str(organisation.id), **terms)
         try:
-            self.save(subscription)
+            self.market.save(subscription)
         except IntegrityError:
             raise AlreadyExistsError(f"{organisation.name} already subscribes to this plan",
                                      field="plan_id") from None
         return subscription
 
     def get_subscription(self, subscription_id: str) -> Subscription | None:
-        return self._find(Subscription, subscription_id)
+        return self.market.find(Subscription, subscription_id)
 
     def revoke_subscription(self, subscription_id: str, *, reason: str, by: Actor) -> Subscription:
         """Breach: cut access at once and for good (an administrator or the providing department)."""
         def revoke(subscription: Subscription) -> None:
-            asset = self.catalogue.get_asset(subscription.asset_id)
+            asset = self.market.catalogue.get_asset(subscription.asset_id)
             if asset is None:
                 raise NotFoundError("the subscription's asset is gone", field="subscription_id")
             subscription.revoke(reason=reason, by=by, provider_department_id=asset.department_id)
 
-        return self._change(Subscription, subscription_id, "subscription", "subscription_id", revoke)
+        return self.market.change(Subscription, subscription_id, "subscription", "subscription_id",
+                                  revoke)
 
     # ---- billing (called by the billing gateway's webhooks) ------------------------------
 
     def activate_subscription(self, subscription_id: str, *, reference: str) -> Subscription:
-        return self._change(Subscription, subscription_id, "subscription", "subscription_id",
-                            lambda s: s.activate(reference))
+        return self.market.change(Subscription, subscription_id, "subscription", "subscription_id",
+                                  lambda s: s.activate(reference))
 
     def suspend_subscription(self, subscription_id: str, *, reason: str) -> Subscription:
-        return self._change(Subscription, subscription_id, "subscription", "subscription_id",
-                            lambda s: s.suspend(reason))
+        return self.market.change(Subscription, subscription_id, "subscription", "subscription_id",
+                                  lambda s: s.suspend(reason))
 
     def reinstate_subscription(self, subscription_id: str, *, reference: str = "") -> Subscription:
-        return self._change(Subscription, subscription_id, "subscription", "subscription_id",
-                            lambda s: s.reinstate(reference))
+        return self.market.change(Subscription, subscription_id, "subscription", "subscription_id",
+                                  lambda s: s.reinstate(reference))
 
     def expire_subscription(self, subscription_id: str, *, at: datetime) -> Subscription:
         """The subscriber cancelled at the payment provider; expiring twice changes nothing."""
-        return self._change(Subscription, subscription_id, "subscription", "subscription_id",
-                            lambda s: s.expire(at))
+        return self.market.change(Subscription, subscription_id, "subscription", "subscription_id",
+                                  lambda s: s.expire(at))

@@ -68,7 +68,7 @@ def resident_list(world: dict, asset: str, department: str, count: int) -> None:
 def offered_with_quota(world: dict, plan: str, licence: str, quota: str, tier: str) -> None:
     """Defines a free plan on the last published asset with that monthly row quota and tier."""
     market = market_of(world)
-    defined = world["bank"].marketplace.define_plan(
+    defined = world["bank"].licensing.define_plan(
         asset_id=market["assets"][world["last_asset"]], name=plan,
         licence_template_id=market["licences"][licence], price={},
         quotas={"rows_per_month": int(quota)}, overage="block",

@@ -124,13 +124,13 @@ def late_checkout_completion(world: dict, days: int) -> None:
 @then(parsers.parse('the paid subscription is "{status}"'))
 def paid_status(world: dict, status: str) -> None:
     state = _billing(world)
-    assert state["bank"].marketplace.get_subscription(state["paid"].subscription_id).status == status
+    assert state["bank"].subscriptions.get_subscription(state["paid"].subscription_id).status == status
 
 
 @then(parsers.parse('the paid subscription is "{status}" because the payment failed'))
 def paid_status_because(world: dict, status: str) -> None:
     state = _billing(world)
-    subscription = state["bank"].marketplace.get_subscription(state["paid"].subscription_id)
+    subscription = state["bank"].subscriptions.get_subscription(state["paid"].subscription_id)
     assert subscription.status == status and subscription.reason.startswith("payment failed")
 
 
@@ -169,5 +169,5 @@ def activated_once(world: dict) -> None:
     from uuid import UUID
 
     state = _billing(world)
-    events = state["bank"].marketplace.repository.event_store.get(UUID(state["paid"].subscription_id))
+    events = state["bank"].market.repository.event_store.get(UUID(state["paid"].subscription_id))
     assert [type(e).__qualname__ for e in events].count("Subscription.Activated") == 1

@@ -31,10 +31,10 @@ def payload_of(body: dict) -> dict:
 
 
 def market_of(world: dict) -> dict:
-    """The licensing part of the world: names → ids, and the Marketplace clock."""
+    """The licensing part of the world: names → ids, and the market's clock."""
     if "market" not in world:
         from support.marketplace import Clock
 
-        world["bank"].marketplace.clock = Clock()
+        world["bank"].market.clock = Clock()
         world["market"] = {"licences": {}, "assets": {}, "plans": {}, "organisations": {}}
     return world["market"]

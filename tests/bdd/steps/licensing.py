@@ -14,7 +14,7 @@ from domain.actors import Actor, Role
 @given(parsers.parse('the "{kind}" licence "{name}"'))
 def licence(world: dict, kind: str, name: str) -> None:
     """Creates a licence template of that kind with terms version 1."""
-    template = world["bank"].marketplace.create_licence_template(
+    template = world["bank"].licensing.create_licence_template(
         key=f"licence-{len(market_of(world)['licences']) + 1}", name=name, kind=kind,
         text=f"{name}条款（第1版）", summary=f"{name}摘要", by=ROOT_ADMIN)
     market_of(world)["licences"][name] = str(template.id)
@@ -31,7 +31,7 @@ def offered_asset(world: dict, open_type: str, asset: str, department: str, plan
     market = market_of(world)
     publisher = Actor("pub", f"{department}数据专员", Role.PUBLISHER, world["departments"][department])
     asset_id = publish_asset(world["bank"], publisher, open_type, asset)
-    defined = world["bank"].marketplace.define_plan(
+    defined = world["bank"].licensing.define_plan(
         asset_id=asset_id, name=plan, licence_template_id=market["licences"][licence], price={},
         quotas={"rows_per_month": 10_000}, overage="block", field_tier="masked", by=ROOT_ADMIN)
     market["assets"][asset] = asset_id
@@ -45,8 +45,8 @@ def member_of_startup(world: dict, email: str, organisation: str) -> None:
     from support.marketplace import credit_code
 
     market = market_of(world)
-    account = world["bank"].marketplace.sign_up(email=email, name="李明", password=PASSWORD)
-    registered = world["bank"].marketplace.register_organisation(
+    account = world["bank"].members.sign_up(email=email, name="李明", password=PASSWORD)
+    registered = world["bank"].organisations.register_organisation(
         credit_code=credit_code(len(market["organisations"]) + 11), name=organisation,
         kind="startup", by=account.actor())
     market["organisations"][organisation] = str(registered.id)
@@ -54,7 +54,7 @@ def member_of_startup(world: dict, email: str, organisation: str) -> None:
 
 @given(parsers.parse('the administrator published new terms of "{licence}"'))
 def new_terms(world: dict, licence: str) -> None:
-    world["bank"].marketplace.publish_terms(market_of(world)["licences"][licence], text="条款（第2版）",
+    world["bank"].licensing.publish_terms(market_of(world)["licences"][licence], text="条款（第2版）",
                                             summary="第2版摘要", by=ROOT_ADMIN)
 
 
@@ -125,14 +125,14 @@ def reject_application(world: dict, username: str, reason: str) -> None:
 
 @when(parsers.parse("{days:d} working days pass without an answer"))
 def working_days_pass(world: dict, days: int) -> None:
-    """Moves the Marketplace clock on and runs the periodic escalation, as the server does."""
+    """Moves the market's clock on and runs the periodic escalation, as the server does."""
     from datetime import datetime, time
 
     from domain.access_application import CHINA, add_working_days, china_date
 
-    clock = world["bank"].marketplace.clock
+    clock = world["bank"].market.clock
     clock.now = datetime.combine(add_working_days(china_date(clock.now), days), time(9), tzinfo=CHINA)
-    assert world["bank"].marketplace.escalate_overdue() == [world["application_id"]]
+    assert world["bank"].access_applications.escalate_overdue() == [world["application_id"]]
     world["bank"].entitlements_follower.catch_up()  # the background follower would, within 50 ms
 
 

@@ -47,7 +47,7 @@ def written_the_old_way(settings: Settings) -> PaidSubscription:
         sub = paid.subscription_id
         watermark = ProviderEventWatermark.start(subscription_id=sub, at=AT, event_id="evt_old")
         watermark.advance(AT + 100, "evt_newer")
-        bank.marketplace.save(
+        bank.market.save(
             BillingAccount.open(organisation_id=paid.organisation_id, customer_id="cus_old"),
             BillingEventReceipt.handle(event_id="evt_old", event_type="invoice.paid",
                                        subscription_id=sub, outcome="activated"),

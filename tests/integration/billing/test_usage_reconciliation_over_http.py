@@ -41,7 +41,8 @@ def billed(bank, fake: FakeStripe) -> tuple[Billing, str]:
     """A paid subscription checked out at the fake Stripe; billing listens to the feed."""
     gateway = StripeGateway(make_client("sk_test_fake", api_base=fake.url, timeout=0.5,
                                         max_network_retries=1))
-    billing = Billing(marketplace=bank.marketplace, metering=bank.metering, gateway=gateway,
+    billing = Billing(subscriptions=bank.subscriptions, organisations=bank.organisations,
+                      metering=bank.metering, gateway=gateway,
                       grace=timedelta(days=3), records=bank.billing.records)
     paid = paid_subscription(bank)
     billing.start_checkout(paid.subscription_id, by=paid.member)

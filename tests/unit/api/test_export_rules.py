@@ -106,7 +106,7 @@ def test_a_link_dies_with_the_api_key_that_requested_it(world: People) -> None:
     link = _link(world, world.keys["masked"], format="CSV")
     assert world.http.get(link["url"]).status_code == 200
     member, _ = world.members["masked"]
-    world.bank.marketplace.revoke_api_key(world.key_ids["masked"], by=member)
+    world.bank.api_keys.revoke_api_key(world.key_ids["masked"], by=member)
     world.bank.entitlements_follower.catch_up()
     response = world.http.get(link["url"])
     assert response.status_code == 403
@@ -118,7 +118,7 @@ def test_a_link_dies_with_the_api_key_that_requested_it(world: People) -> None:
 
 def test_a_link_dies_when_its_api_key_expires(world: People) -> None:
     member, organisation = world.members["masked"]
-    _, key = world.bank.marketplace.create_api_key(
+    _, key = world.bank.api_keys.create_api_key(
         organisation, name="short", scopes=["exports:read"], expires_at=world.clock.now + timedelta(minutes=10),
         by=member)
     world.bank.entitlements_follower.catch_up()
@@ -134,7 +134,7 @@ def test_a_link_requested_with_a_login_does_not_depend_on_any_key(world: People)
     token, _ = world.bank.tokens.issue(subject=member.user_id, name=member.name, role="member",
                                        organisation_id=organisation)
     link = _link(world, token, format="CSV")
-    world.bank.marketplace.revoke_api_key(world.key_ids["masked"], by=member)
+    world.bank.api_keys.revoke_api_key(world.key_ids["masked"], by=member)
     world.bank.entitlements_follower.catch_up()
     assert world.http.get(link["url"]).status_code == 200
 
@@ -210,7 +210,7 @@ def test_after_row_takes_ascii_digits_only(world: People, after_row: str) -> Non
 
 def test_a_subscription_revoked_still_wins_over_a_live_key(world: People) -> None:
     link = _link(world, world.keys["masked"], format="CSV")
-    world.bank.marketplace.revoke_subscription(world.subscriptions["masked"], reason="违规转售", by=ADMIN)
+    world.bank.subscriptions.revoke_subscription(world.subscriptions["masked"], reason="违规转售", by=ADMIN)
     world.bank.entitlements_follower.catch_up()
     response = world.http.get(link["url"])
     assert response.status_code == 403 and "revoked" in response.json()["errors"][0]["message"]

@@ -72,18 +72,17 @@ def _publish_people(bank, publisher) -> str:
 def _world(quota: int = QUOTA) -> Iterator[World]:
     bank = build_in_memory(Settings(escalation_interval_seconds=0))
     clock = Clock()
-    bank.marketplace.clock = bank.row_access.clock = clock
+    bank.market.clock = bank.row_access.clock = clock
     bank.exports.block_rows = 500  # several blocks, and partial grants inside them
     market = set_up_market(bank)
     asset = _publish_people(bank, market.publisher)
-    plan = bank.marketplace.define_plan(
+    plan = bank.licensing.define_plan(
         asset_id=asset, name="免费版", licence_template_id=market.templates["open"], price={},
         quotas={"rows_per_month": quota}, overage="block", field_tier="masked", by=ADMIN)
     member, organisation = member_with_organisation(bank, email="a@startup.example", n=31)
-    subscription = bank.marketplace.subscribe(organisation, str(plan.id), accepted_terms_version=1,
+    subscription = bank.subscriptions.subscribe(organisation, str(plan.id), accepted_terms_version=1,
                                               by=member)
-    mp = bank.marketplace
-    keys = {scope: mp.create_api_key(organisation, name=scope, scopes=[scope], by=member)[1]
+    keys = {scope: bank.api_keys.create_api_key(organisation, name=scope, scopes=[scope], by=member)[1]
             for scope in ("rows:read", "exports:read", "catalogue:read")}
     bank.entitlements_follower.catch_up()
     bank.catalogue_follower.catch_up()
@@ -315,7 +314,7 @@ def test_a_login_token_is_not_an_export_link(world) -> None:
 
 def test_a_subscription_revoked_after_the_link_was_issued_is_refused_at_download(world) -> None:
     link = _link(world, format="CSV")
-    world.bank.marketplace.revoke_subscription(world.subscription, reason="违规转售", by=ADMIN)
+    world.bank.subscriptions.revoke_subscription(world.subscription, reason="违规转售", by=ADMIN)
     world.bank.entitlements_follower.catch_up()
     response = world.http.get(link["url"])
     assert response.status_code == 403

@@ -47,9 +47,9 @@ def bank() -> Iterator[DataBank]:
     built = build_in_memory(Settings(escalation_interval_seconds=0))
     built.staff.open_account(username="admin", name="管理员", role=Role.ADMIN, password=PASSWORD,
                              by=ADMIN)
-    built.marketplace.sign_up(email="founder@startup.example", name="创始人", password=PASSWORD)
+    built.members.sign_up(email="founder@startup.example", name="创始人", password=PASSWORD)
     counting = CountingHasher(built.staff.hasher)
-    built.staff.hasher = built.marketplace.hasher = counting
+    built.staff.hasher = built.members.hasher = counting
     built.login_throttle.clock = Clock()
     yield built
 

@@ -39,7 +39,7 @@ def world() -> Iterator[dict]:
     callers and a free masked plan reach it: masking does not depend on the open type)."""
     bank = build_in_memory(Settings(escalation_interval_seconds=0))
     clock = Clock()
-    bank.marketplace.clock = bank.row_access.clock = clock
+    bank.market.clock = bank.row_access.clock = clock
     market = set_up_market(bank)
     spec = demo_asset("population_extract")
     metadata = {k: v for k, v in spec.items() if k not in ("key", "department", "rows", "row_count")}
@@ -54,12 +54,12 @@ def world() -> Iterator[dict]:
     catalogue.submit_for_review(str(asset.id), number, by=publisher)
     catalogue.approve(str(asset.id), reason="核查通过", by=REVIEWER)
     catalogue.publish(str(asset.id), number, by=publisher)
-    plan = bank.marketplace.define_plan(
+    plan = bank.licensing.define_plan(
         asset_id=str(asset.id), name="免费版", licence_template_id=market.templates["open"], price={},
         quotas={"rows_per_month": 100_000}, overage="block", field_tier="masked", by=ADMIN)
     member, organisation = member_with_organisation(bank, email="m@startup.example", n=41)
-    bank.marketplace.subscribe(organisation, str(plan.id), accepted_terms_version=1, by=member)
-    _, key = bank.marketplace.create_api_key(organisation, name="k", scopes=["rows:read", "exports:read"],
+    bank.subscriptions.subscribe(organisation, str(plan.id), accepted_terms_version=1, by=member)
+    _, key = bank.api_keys.create_api_key(organisation, name="k", scopes=["rows:read", "exports:read"],
                                              by=member)
     bank.entitlements_follower.catch_up()
     bank.catalogue_follower.catch_up()

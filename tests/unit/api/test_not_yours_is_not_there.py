@@ -63,15 +63,14 @@ def refusal(command) -> tuple[str, str, str | None, str]:
 
 def test_marketplace_commands_on_another_organisation_answer_as_on_a_missing_one(world) -> None:
     bank, stranger, theirs = world["bank"], world["stranger"], world["paid"].organisation_id
-    mp = bank.marketplace
     commands = {
-        "subscribe": lambda org: mp.subscribe(org, NOWHERE, accepted_terms_version=1, by=stranger),
-        "create_api_key": lambda org: mp.create_api_key(org, name="k", scopes=["rows:read"], by=stranger),
-        "submit_application": lambda org: mp.submit_application(
+        "subscribe": lambda org: bank.subscriptions.subscribe(org, NOWHERE, accepted_terms_version=1, by=stranger),
+        "create_api_key": lambda org: bank.api_keys.create_api_key(org, name="k", scopes=["rows:read"], by=stranger),
+        "submit_application": lambda org: bank.access_applications.submit_application(
             org, NOWHERE, purpose="p", scenario="s", security_commitment="c", by=stranger),
-        "invite": lambda org: mp.invite(org, email="y@other.example", by=stranger),
-        "remove_member": lambda org: mp.remove_member(org, user_id=stranger.user_id, by=stranger),
-        "accept_invitation": lambda org: mp.accept_invitation(org, by=stranger),
+        "invite": lambda org: bank.organisations.invite(org, email="y@other.example", by=stranger),
+        "remove_member": lambda org: bank.organisations.remove_member(org, user_id=stranger.user_id, by=stranger),
+        "accept_invitation": lambda org: bank.organisations.accept_invitation(org, by=stranger),
     }
     for name, command in commands.items():
         not_yours, not_there = refusal(lambda: command(theirs)), refusal(lambda: command(NOWHERE))
@@ -81,9 +80,9 @@ def test_marketplace_commands_on_another_organisation_answer_as_on_a_missing_one
 
 def test_another_organisations_api_key_is_revoked_as_a_missing_one(world) -> None:
     bank, paid, stranger = world["bank"], world["paid"], world["stranger"]
-    key = bank.marketplace.create_api_key(paid.organisation_id, name="k", scopes=["rows:read"],
+    key = bank.api_keys.create_api_key(paid.organisation_id, name="k", scopes=["rows:read"],
                                           by=paid.member)
     key_id = str(key[0].id)
-    not_yours = refusal(lambda: bank.marketplace.revoke_api_key(key_id, by=stranger))
-    not_there = refusal(lambda: bank.marketplace.revoke_api_key(NOWHERE, by=stranger))
+    not_yours = refusal(lambda: bank.api_keys.revoke_api_key(key_id, by=stranger))
+    not_there = refusal(lambda: bank.api_keys.revoke_api_key(NOWHERE, by=stranger))
     assert not_yours == not_there == ("NotFoundError", "no such API key", "key_id", "NOT_FOUND")

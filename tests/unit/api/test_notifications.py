@@ -17,10 +17,10 @@ from support.marketplace import ADMIN, Clock, member_with_organisation, set_up_m
 @pytest.fixture
 def world() -> Iterator[tuple[GraphQLTestClient, object, str, str]]:
     bank = build_in_memory()
-    bank.marketplace.clock = Clock()
+    bank.market.clock = Clock()
     market = set_up_market(bank)
     member, organisation = member_with_organisation(bank, email="li@startup.example", n=31)
-    subscription = bank.marketplace.subscribe(organisation, market.plans["unconditional"],
+    subscription = bank.subscriptions.subscribe(organisation, market.plans["unconditional"],
                                               accepted_terms_version=1, by=member)
     with TestClient(create_app(bank)) as http:
         api = GraphQLTestClient(http)
@@ -34,22 +34,22 @@ def _kinds(api: GraphQLTestClient) -> list[tuple[str, str | None]]:
 
 def test_a_suspension_and_the_reinstatement_are_notified_newest_first(world) -> None:
     api, bank, _, subscription = world
-    bank.marketplace.suspend_subscription(subscription, reason="发票逾期未付")
-    bank.marketplace.reinstate_subscription(subscription)
+    bank.subscriptions.suspend_subscription(subscription, reason="发票逾期未付")
+    bank.subscriptions.reinstate_subscription(subscription)
     bank.entitlements_follower.catch_up()
     assert _kinds(api) == [("SUBSCRIPTION_REINSTATED", None), ("SUBSCRIPTION_SUSPENDED", "发票逾期未付")]
 
 
 def test_a_revocation_is_notified_with_its_reason(world) -> None:
     api, bank, _, subscription = world
-    bank.marketplace.revoke_subscription(subscription, reason="违规转让数据", by=ADMIN)
+    bank.subscriptions.revoke_subscription(subscription, reason="违规转让数据", by=ADMIN)
     bank.entitlements_follower.catch_up()
     assert _kinds(api) == [("SUBSCRIPTION_REVOKED", "违规转让数据")]
 
 
 def test_another_organisation_sees_none_of_it(world) -> None:
     api, bank, _, subscription = world
-    bank.marketplace.suspend_subscription(subscription, reason="发票逾期未付")
+    bank.subscriptions.suspend_subscription(subscription, reason="发票逾期未付")
     member_with_organisation(bank, email="wang@other.example", n=32)
     bank.entitlements_follower.catch_up()
     api.login("wang@other.example")

@@ -112,15 +112,15 @@ def test_an_anonymous_clearance_is_unauthenticated(world) -> None:
 
 def test_a_full_tier_subscriber_sees_the_detected_column_as_stored(world) -> None:
     bank = world["bank"]
-    template = bank.marketplace.create_licence_template(key="c-v1", name="商业数据许可", kind="commercial",
+    template = bank.licensing.create_licence_template(key="c-v1", name="商业数据许可", kind="commercial",
                                                        text="条款", summary="摘要", by=ADMIN)
-    plan = bank.marketplace.define_plan(asset_id=world["asset"], name="商业版",
+    plan = bank.licensing.define_plan(asset_id=world["asset"], name="商业版",
                                         licence_template_id=str(template.id), price={},
                                         quotas={"rows_per_month": 100}, overage="block",
                                         field_tier="full", by=ADMIN)
     member, organisation = member_with_organisation(bank, n=9)
-    bank.marketplace.subscribe(organisation, str(plan.id), accepted_terms_version=1, by=member)
-    _, key = bank.marketplace.create_api_key(organisation, name="k", scopes=["rows:read"], by=member)
+    bank.subscriptions.subscribe(organisation, str(plan.id), accepted_terms_version=1, by=member)
+    _, key = bank.api_keys.create_api_key(organisation, name="k", scopes=["rows:read"], by=member)
     bank.entitlements_follower.catch_up()
     body = world["http"].post("/graphql", json={"query": operation("Rows"), "variables": {
         "assetId": world["asset"], "first": 5}}, headers={"Authorization": f"Bearer {key}"}).json()

@@ -18,7 +18,7 @@ from support.marketplace import ADMIN, PASSWORD, Clock, Market, set_up_market
 @pytest.fixture
 def world() -> Iterator[tuple[GraphQLTestClient, Market]]:
     bank = build_in_memory()
-    bank.marketplace.clock = Clock()
+    bank.market.clock = Clock()
     market = set_up_market(bank)
     bank.staff.open_account(username="admin", name="管理员", role=ADMIN.role, password=PASSWORD, by=None)
     with TestClient(create_app(bank)) as http:

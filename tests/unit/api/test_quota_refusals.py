@@ -36,18 +36,18 @@ class World:
 def world() -> Iterator[World]:
     bank = build_in_memory(Settings(escalation_interval_seconds=0))
     clock = Clock(NOW)
-    bank.marketplace.clock = bank.row_access.clock = clock
+    bank.market.clock = bank.row_access.clock = clock
     market = set_up_market(bank)
     asset_id = market.assets["unconditional"]  # one row
     keys = []
     for n, name, quotas in ((31, "两行版", {"rows_per_month": 2}),
                             (32, "限速版", {"rate_limit_per_minute": 2, "calls_per_month": 3})):
-        plan = bank.marketplace.define_plan(
+        plan = bank.licensing.define_plan(
             asset_id=asset_id, name=name, licence_template_id=market.templates["open"], price={},
             quotas=quotas, overage="block", field_tier="masked", by=ADMIN)
         member, organisation = member_with_organisation(bank, email=f"m{n}@startup.example", n=n)
-        bank.marketplace.subscribe(organisation, str(plan.id), accepted_terms_version=1, by=member)
-        keys.append(bank.marketplace.create_api_key(organisation, name="k", scopes=["rows:read"],
+        bank.subscriptions.subscribe(organisation, str(plan.id), accepted_terms_version=1, by=member)
+        keys.append(bank.api_keys.create_api_key(organisation, name="k", scopes=["rows:read"],
                                                     by=member)[1])
     bank.entitlements_follower.catch_up()
     with TestClient(create_app(bank)) as http:

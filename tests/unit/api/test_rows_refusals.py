@@ -19,17 +19,17 @@ from support.marketplace import Clock, Market, member_with_organisation, set_up_
 def world() -> Iterator[tuple[TestClient, Market, Clock, dict]]:
     bank = build_in_memory(Settings(escalation_interval_seconds=0))
     clock = Clock()
-    bank.marketplace.clock = bank.row_access.clock = clock
+    bank.market.clock = bank.row_access.clock = clock
     market = set_up_market(bank)
     keys = {}
     for email, n, open_type in (("a@startup.example", 21, "unconditional"), ("b@startup.example", 22, "conditional")):
         member, organisation = member_with_organisation(bank, email=email, n=n)
         if open_type == "unconditional":
-            bank.marketplace.subscribe(organisation, market.plans[open_type], accepted_terms_version=1, by=member)
-        keys[email] = bank.marketplace.create_api_key(organisation, name="k", scopes=["rows:read"], by=member)[1]
-        keys[email + "/no-scope"] = bank.marketplace.create_api_key(
+            bank.subscriptions.subscribe(organisation, market.plans[open_type], accepted_terms_version=1, by=member)
+        keys[email] = bank.api_keys.create_api_key(organisation, name="k", scopes=["rows:read"], by=member)[1]
+        keys[email + "/no-scope"] = bank.api_keys.create_api_key(
             organisation, name="catalogue only", scopes=["catalogue:read"], by=member)[1]
-        keys[email + "/expiring"] = bank.marketplace.create_api_key(
+        keys[email + "/expiring"] = bank.api_keys.create_api_key(
             organisation, name="expiring", scopes=["rows:read"], expires_at=clock.now + timedelta(days=1),
             by=member)[1]
     bank.entitlements_follower.catch_up()

@@ -25,7 +25,7 @@ DAY = "2026-03-02"  # MONDAY, the clocks' start
 def world() -> Iterator[tuple[GraphQLTestClient, Market, Clock]]:
     bank = build_in_memory(Settings(escalation_interval_seconds=0))
     clock = Clock()
-    bank.marketplace.clock = bank.row_access.clock = bank.row_access.key_use.clock = clock
+    bank.market.clock = bank.row_access.clock = bank.row_access.key_use.clock = clock
     market = set_up_market(bank)
     staff = bank.staff
     staff.open_account(username="admin", name="管理员", role=Role.ADMIN, password=PASSWORD, by=None)
@@ -36,7 +36,7 @@ def world() -> Iterator[tuple[GraphQLTestClient, Market, Clock]]:
                                                     name="六安市生态环境局", contact="", by=ADMIN)
     other = Actor("pub2", "环境局数据专员", Role.PUBLISHER, str(department.id))
     market.assets["air"] = publish_asset(bank, other, "unconditional", "空气质量")
-    market.plans["air"] = str(bank.marketplace.define_plan(
+    market.plans["air"] = str(bank.licensing.define_plan(
         asset_id=market.assets["air"], name="免费版", licence_template_id=market.templates["open"],
         price={}, quotas={"rows_per_month": 500}, overage="block", field_tier="masked",
         by=ADMIN).id)
@@ -203,7 +203,7 @@ def _bank(api: GraphQLTestClient):
 # ---- API keys' last-used day --------------------------------------------------------------
 
 def _key_events(api: GraphQLTestClient, key_id: str) -> list[str]:
-    events = _bank(api).marketplace.repository.event_store.get(UUID(key_id))
+    events = _bank(api).market.repository.event_store.get(UUID(key_id))
     return [type(e).__qualname__ for e in events]
 
 
@@ -233,10 +233,10 @@ def test_the_last_used_day_is_recorded_once_a_day_off_the_request(world) -> None
 def test_the_server_escalates_overdue_applications_by_itself() -> None:
     bank = build_in_memory(Settings(escalation_interval_seconds=0.05, projection_poll_seconds=60))
     clock = Clock()
-    bank.marketplace.clock = clock
+    bank.market.clock = clock
     market = set_up_market(bank)
     member, org = member_with_organisation(bank)
-    application = bank.marketplace.submit_application(
+    application = bank.access_applications.submit_application(
         org, market.assets["conditional"], purpose="交通规划研究", scenario="线路优化",
         security_commitment="不对外提供", by=member)
     bank.start()

@@ -25,7 +25,8 @@ def bank():
 
 
 def billing_for(bank) -> Billing:
-    return Billing(marketplace=bank.marketplace, metering=bank.metering, gateway=FakeBillingGateway(),
+    return Billing(subscriptions=bank.subscriptions, organisations=bank.organisations,
+                   metering=bank.metering, gateway=FakeBillingGateway(),
                    grace=timedelta(days=3), records=bank.billing.records)
 
 
@@ -79,12 +80,12 @@ def test_a_crash_after_the_subscription_change_before_the_receipt_changes_nothin
         patched.setattr(billing.records, "save", crash)
         with pytest.raises(Crash):
             billing.handle_event(crashing(sub))
-    changed = bank.marketplace.get_subscription(sub)
+    changed = bank.subscriptions.get_subscription(sub)
     assert changed.status == changed_to  # the change was saved; no receipt was
     assert billing.records.receipt(crashing(sub)["id"]) is None
 
     redelivered = billing.handle_event(crashing(sub))
-    again = bank.marketplace.get_subscription(sub)
+    again = bank.subscriptions.get_subscription(sub)
     assert not redelivered.duplicate
     assert (again.version, again.status, again.reason) == (changed.version, changed.status,
                                                            changed.reason)
@@ -98,19 +99,19 @@ def test_billing_records_are_saved_in_billings_store_not_the_marketplaces(bank) 
     billing.start_checkout(paid.subscription_id, by=paid.member)
     billing.handle_event(checkout(paid.subscription_id))
     topics = billing_topics()
-    assert bank.marketplace.recorder.select_notifications(1, 100, topics=topics) == []
+    assert bank.market.recorder.select_notifications(1, 100, topics=topics) == []
     kept = {n.topic for n in billing.records.recorder.select_notifications(1, 100, topics=topics)}
     assert kept == {"domain.billing:BillingAccount.Opened", "domain.billing:BillingEventReceipt.Handled",
                     "domain.billing:ProviderEventWatermark.Started"}
     assert billing.records.account(paid.organisation_id) is not None
-    assert bank.marketplace.get_subscription(paid.subscription_id).status == "active"
+    assert bank.subscriptions.get_subscription(paid.subscription_id).status == "active"
 
 
 def test_the_copy_is_skipped_when_billings_store_holds_anything(bank) -> None:
     paid = paid_subscription(bank)
     billing = billing_for(bank)
     billing.start_checkout(paid.subscription_id, by=paid.member)
-    assert copy_billing_events(bank.marketplace.recorder, billing.records.recorder) == 0
+    assert copy_billing_events(bank.market.recorder, billing.records.recorder) == 0
 
 
 def test_the_topics_are_every_billing_event_and_the_retired_ones() -> None:

@@ -28,7 +28,8 @@ def bank():
 
 
 def billing_for(bank, gateway, grace=timedelta(days=3)) -> Billing:
-    return Billing(marketplace=bank.marketplace, metering=bank.metering, gateway=gateway, grace=grace,
+    return Billing(subscriptions=bank.subscriptions, organisations=bank.organisations,
+                   metering=bank.metering, gateway=gateway, grace=grace,
                    subscriptions_of=lambda org: [d["id"] for d in _subs(bank, org)],
                    records=bank.billing.records)
 
@@ -39,7 +40,7 @@ def _subs(bank, organisation_id):
 
 
 def status(bank, subscription_id: str) -> str:
-    return bank.marketplace.get_subscription(subscription_id).status
+    return bank.subscriptions.get_subscription(subscription_id).status
 
 
 def batch(subject: str, *rows: int, first: int = 1) -> FeedBatch:
@@ -115,7 +116,7 @@ def test_checkout_completed_activates_and_a_repeated_delivery_changes_nothing(ba
                          for_subscription(paid.subscription_id, "checkout.session.completed"))
     outcomes = [billing.handle_event(event) for _ in range(3)]
     assert [o.outcome for o in outcomes] == ["activated", "duplicate", "duplicate"]
-    subscription = bank.marketplace.get_subscription(paid.subscription_id)
+    subscription = bank.subscriptions.get_subscription(paid.subscription_id)
     assert subscription.status == "active" and subscription.payment_reference == "evt_1"
 
 
@@ -135,7 +136,7 @@ def test_a_payment_failure_past_the_grace_period_suspends_and_paying_reinstates(
                                              for_subscription(sub, "invoice.", due_date=due),
                                              created=due + 4 * 86400))
     assert late.outcome == "suspended" and status(bank, sub) == "suspended"
-    assert "evt_3" in bank.marketplace.get_subscription(sub).reason
+    assert "evt_3" in bank.subscriptions.get_subscription(sub).reason
     billing.handle_event(stripe_event("evt_4", "invoice.paid", for_subscription(sub, "invoice.")))
     assert status(bank, sub) == "active"
 

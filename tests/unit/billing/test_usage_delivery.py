@@ -30,7 +30,8 @@ def bank():
 def checked_out(bank, gateway) -> tuple[Billing, str]:
     """A paid subscription checked out through ``gateway``, its billing listening to the feed."""
     paid = paid_subscription(bank)
-    billing = Billing(marketplace=bank.marketplace, metering=bank.metering, gateway=gateway,
+    billing = Billing(subscriptions=bank.subscriptions, organisations=bank.organisations,
+                      metering=bank.metering, gateway=gateway,
                       grace=timedelta(days=3), records=bank.billing.records)
     billing.start_checkout(paid.subscription_id, by=paid.member)
     bank.metering.on_fed.append(billing.send_usage)
@@ -152,7 +153,7 @@ def test_an_older_invoice_paid_after_a_newer_payment_failure_does_not_reinstate(
                                               created=due + 3600))
     assert failed.outcome == "suspended"
     assert stale.outcome == "ignored: older than the last provider event applied (evt_f)"
-    assert bank.marketplace.get_subscription(sub).status == "suspended"
+    assert bank.subscriptions.get_subscription(sub).status == "suspended"
     paid = billing.handle_event(stripe_event("evt_q", "invoice.paid", for_subscription(sub, "invoice."),
                                              created=due + 5 * 86400))
-    assert paid.outcome == "reinstated" and bank.marketplace.get_subscription(sub).status == "active"
+    assert paid.outcome == "reinstated" and bank.subscriptions.get_subscription(sub).status == "active"

@@ -23,7 +23,7 @@ def test_the_demo_member_holds_subscriptions_and_a_working_api_key(tmp_path: Pat
         view = bank.entitlements_view
         record = view.key_by_hash(hash_secret(parse_api_key(plaintext)[1]))
         assert record is not None and not record.revoked
-        member = bank.marketplace.authenticate_member(MEMBER_EMAIL, DEMO_PASSWORD)
+        member = bank.members.authenticate_member(MEMBER_EMAIL, DEMO_PASSWORD)
         assert member.current_organisation_id == record.organisation_id
         subscriptions = view.subscriptions_of(record.organisation_id)
         names = {s["plan"]["name"] for s in subscriptions}

@@ -19,7 +19,7 @@ NEW = "domain.access_application:"
 
 def _bank(data_dir: Path, clock: Clock) -> DataBank:
     bank = build(Settings(data_dir=data_dir), fast_hashing=True)
-    bank.marketplace.clock = clock
+    bank.market.clock = clock
     return bank
 
 
@@ -39,7 +39,7 @@ def test_an_application_stored_under_the_old_module_topic_loads_and_escalates(tm
     try:
         market = set_up_market(bank)
         member, org = member_with_organisation(bank)
-        application = bank.marketplace.submit_application(
+        application = bank.access_applications.submit_application(
             org, market.assets["conditional"], purpose="交通规划研究", scenario="线路优化",
             security_commitment="不对外提供", by=member)
         application_id = str(application.id)
@@ -49,14 +49,14 @@ def test_an_application_stored_under_the_old_module_topic_loads_and_escalates(tm
 
     bank = _bank(tmp_path, clock)
     try:
-        loaded = bank.marketplace.get_application(application_id)
+        loaded = bank.access_applications.get_application(application_id)
         assert loaded is not None
         assert (str(loaded.id), loaded.organisation_id, loaded.status) == (
             application_id, org, "submitted")
         assert OLD + "AccessApplication.Submitted" in SUBMITTED_TOPICS
         clock.now += timedelta(days=8)  # past five working days
-        assert bank.marketplace.escalate_overdue() == [application_id]
-        assert bank.marketplace.get_application(application_id).status == "escalated"
+        assert bank.access_applications.escalate_overdue() == [application_id]
+        assert bank.access_applications.get_application(application_id).status == "escalated"
         bank.entitlements_follower.rebuild()  # the read model replays old and new topics alike
         doc = bank.entitlements_view.access_application(application_id)
         assert doc is not None and (doc["status"], doc["escalated"]) == ("escalated", True)
@@ -69,7 +69,7 @@ def test_new_events_are_stored_under_the_new_module_topic(tmp_path: Path) -> Non
     try:
         market = set_up_market(bank)
         member, org = member_with_organisation(bank)
-        bank.marketplace.submit_application(
+        bank.access_applications.submit_application(
             org, market.assets["conditional"], purpose="研究", scenario="科研",
             security_commitment="不外传", by=member)
     finally:

@@ -1,5 +1,5 @@
 """The configured holiday calendar reaches the deadline of an access application: settings →
-bootstrap → Marketplace → AccessApplication."""
+bootstrap → AccessApplications → AccessApplication."""
 
 from __future__ import annotations
 
@@ -17,10 +17,10 @@ MONDAY_BEFORE_NATIONAL_DAY = datetime(2026, 9, 28, 9, 0, tzinfo=CHINA)
 def _deadline(settings: Settings | None = None) -> str:
     bank = build_in_memory(settings)
     try:
-        bank.marketplace.clock = Clock(MONDAY_BEFORE_NATIONAL_DAY)
+        bank.market.clock = Clock(MONDAY_BEFORE_NATIONAL_DAY)
         market = set_up_market(bank)
         member, org = member_with_organisation(bank)
-        return bank.marketplace.submit_application(
+        return bank.access_applications.submit_application(
             org, market.assets["conditional"], purpose="研究公交出行规律", scenario="高校科研",
             security_commitment="不对外提供，用后删除", by=member).deadline
     finally:

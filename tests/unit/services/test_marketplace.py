@@ -1,5 +1,5 @@
-"""The Marketplace use cases on an in-memory bank: accounts, organisations, licences, plans,
-subscriptions, conditional access and API keys."""
+"""The market's use cases (services.market) on an in-memory bank: accounts, organisations,
+licences, plans, subscriptions, conditional access and API keys."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from support.marketplace import (
 @pytest.fixture
 def bank() -> Iterator[DataBank]:
     built = build_in_memory()
-    built.marketplace.clock = Clock()
+    built.market.clock = Clock()
     yield built
     built.close()
 
@@ -47,7 +47,7 @@ def market(bank: DataBank) -> Market:
 
 
 def _apply(bank: DataBank, member: Actor, org: str, market: Market):
-    return bank.marketplace.submit_application(
+    return bank.access_applications.submit_application(
         org, market.assets["conditional"], purpose="研究公交出行规律", scenario="高校科研",
         security_commitment="不对外提供，用后删除", by=member)
 
@@ -55,22 +55,22 @@ def _apply(bank: DataBank, member: Actor, org: str, market: Market):
 # ---- accounts ---------------------------------------------------------------------------
 
 def test_a_member_signs_up_and_logs_in_with_the_email_in_any_case(bank: DataBank) -> None:
-    account = bank.marketplace.sign_up(email="Li@Startup.Example", name="李明", password=PASSWORD)
+    account = bank.members.sign_up(email="Li@Startup.Example", name="李明", password=PASSWORD)
     assert account.email == "li@startup.example"
-    assert bank.marketplace.authenticate_member("LI@startup.example", PASSWORD).id == account.id
-    assert bank.marketplace.authenticate_member("li@startup.example", "wrong-password") is None
-    assert bank.marketplace.authenticate_member("nobody@startup.example", PASSWORD) is None
+    assert bank.members.authenticate_member("LI@startup.example", PASSWORD).id == account.id
+    assert bank.members.authenticate_member("li@startup.example", "wrong-password") is None
+    assert bank.members.authenticate_member("nobody@startup.example", PASSWORD) is None
 
 
 def test_signing_up_twice_with_one_address_is_refused(bank: DataBank) -> None:
-    bank.marketplace.sign_up(email="li@startup.example", name="李明", password=PASSWORD)
+    bank.members.sign_up(email="li@startup.example", name="李明", password=PASSWORD)
     with pytest.raises(AlreadyExistsError, match="li@startup.example"):
-        bank.marketplace.sign_up(email="LI@startup.example", name="李明", password=PASSWORD)
+        bank.members.sign_up(email="LI@startup.example", name="李明", password=PASSWORD)
 
 
 def test_a_weak_password_is_refused_at_sign_up(bank: DataBank) -> None:
     with pytest.raises(InvalidInputError) as refused:
-        bank.marketplace.sign_up(email="li@startup.example", name="李明", password="12345678")
+        bank.members.sign_up(email="li@startup.example", name="李明", password="12345678")
     assert refused.value.field == "password"
 
 
@@ -78,15 +78,15 @@ def test_a_weak_password_is_refused_at_sign_up(bank: DataBank) -> None:
 
 def test_registering_an_organisation_makes_the_member_its_owner_and_current(bank: DataBank) -> None:
     member, org = member_with_organisation(bank)
-    organisation = bank.marketplace.get_organisation(org)
+    organisation = bank.organisations.get_organisation(org)
     assert organisation.members[member.user_id]["role"] == "owner"
     assert member.organisation_id == org
 
 
 def test_an_invalid_credit_code_is_refused_naming_the_problem(bank: DataBank) -> None:
-    account = bank.marketplace.sign_up(email="li@startup.example", name="李明", password=PASSWORD)
+    account = bank.members.sign_up(email="li@startup.example", name="李明", password=PASSWORD)
     with pytest.raises(InvalidInputError) as refused:
-        bank.marketplace.register_organisation(credit_code="91320621MA1MRHG207", name="坏代码公司",
+        bank.organisations.register_organisation(credit_code="91320621MA1MRHG207", name="坏代码公司",
                                                by=account.actor())
     assert refused.value.code == "INVALID_CREDIT_CODE"
     assert "91320621MA1MRHG207" in refused.value.message and "check" in refused.value.message
@@ -100,34 +100,34 @@ def test_a_credit_code_registers_one_organisation_only(bank: DataBank) -> None:
 
 def test_an_invited_member_joins_by_accepting(bank: DataBank) -> None:
     owner, org = member_with_organisation(bank)
-    bank.marketplace.invite(org, email="Wang@Startup.Example", by=owner)
-    wang = bank.marketplace.sign_up(email="wang@startup.example", name="王芳", password=PASSWORD)
-    bank.marketplace.accept_invitation(org, by=wang.actor())
-    assert bank.marketplace.get_organisation(org).role_of(str(wang.id)).value == "member"
-    assert bank.marketplace.get_member(str(wang.id)).current_organisation_id == org
+    bank.organisations.invite(org, email="Wang@Startup.Example", by=owner)
+    wang = bank.members.sign_up(email="wang@startup.example", name="王芳", password=PASSWORD)
+    bank.organisations.accept_invitation(org, by=wang.actor())
+    assert bank.organisations.get_organisation(org).role_of(str(wang.id)).value == "member"
+    assert bank.members.get_member(str(wang.id)).current_organisation_id == org
 
 
 def test_an_owner_adds_a_member_who_has_an_account(bank: DataBank) -> None:
     owner, org = member_with_organisation(bank)
     with pytest.raises(NotFoundError):
-        bank.marketplace.add_member(org, email="zhao@startup.example", by=owner)
-    zhao = bank.marketplace.sign_up(email="zhao@startup.example", name="赵强", password=PASSWORD)
-    bank.marketplace.add_member(org, email="zhao@startup.example", by=owner)
-    assert bank.marketplace.get_member(str(zhao.id)).organisation_ids == [org]
+        bank.organisations.add_member(org, email="zhao@startup.example", by=owner)
+    zhao = bank.members.sign_up(email="zhao@startup.example", name="赵强", password=PASSWORD)
+    bank.organisations.add_member(org, email="zhao@startup.example", by=owner)
+    assert bank.members.get_member(str(zhao.id)).organisation_ids == [org]
 
 
 # ---- licences and plans ------------------------------------------------------------------
 
 def test_a_plan_is_defined_only_for_a_published_asset(bank: DataBank, market: Market) -> None:
     with pytest.raises(NotFoundError):
-        bank.marketplace.define_plan(asset_id="00000000-0000-0000-0000-000000000000", name="x",
+        bank.licensing.define_plan(asset_id="00000000-0000-0000-0000-000000000000", name="x",
                                      licence_template_id=market.templates["open"], price={},
                                      quotas={}, overage="block", field_tier="masked", by=ADMIN)
 
 
 def test_a_plan_name_is_unique_per_asset(bank: DataBank, market: Market) -> None:
     with pytest.raises(AlreadyExistsError):
-        bank.marketplace.define_plan(asset_id=market.assets["unconditional"], name="免费版",
+        bank.licensing.define_plan(asset_id=market.assets["unconditional"], name="免费版",
                                      licence_template_id=market.templates["open"], price={},
                                      quotas={}, overage="block", field_tier="masked", by=ADMIN)
 
@@ -136,28 +136,28 @@ def test_a_plan_name_is_unique_per_asset(bank: DataBank, market: Market) -> None
 
 def test_a_free_plan_starts_at_once_with_the_current_terms(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
-    sub = bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
+    sub = bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
                                      by=member)
     assert (sub.status, sub.terms_version) == ("active", 1)
 
 
 def test_accepting_an_outdated_terms_version_is_refused(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
-    bank.marketplace.publish_terms(market.templates["open"], text="第2版条款", summary="摘要",
+    bank.licensing.publish_terms(market.templates["open"], text="第2版条款", summary="摘要",
                                    by=ADMIN)
     with pytest.raises(OutdatedTermsError, match="version 2"):
-        bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
+        bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
                                    by=member)
-    sub = bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=2,
+    sub = bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=2,
                                      by=member)
     assert sub.terms_version == 2
 
 
 def test_subscribing_twice_is_refused(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
-    bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1, by=member)
+    bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1, by=member)
     with pytest.raises(AlreadyExistsError, match=r"already subscribes to this plan \(active\)"):
-        bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
+        bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
                                    by=member)
 
 
@@ -165,52 +165,52 @@ def test_only_members_subscribe_for_their_organisation(bank: DataBank, market: M
     _, org = member_with_organisation(bank)
     stranger, _ = member_with_organisation(bank, "x@other.example", n=8)
     with pytest.raises(NotFoundError, match="^no such organisation$"):  # as if there were none
-        bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
+        bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
                                    by=stranger)
 
 
 def test_a_not_open_asset_cannot_be_subscribed(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
     with pytest.raises(NotOpenError):
-        bank.marketplace.subscribe(org, market.plans["not_open"], accepted_terms_version=1, by=member)
+        bank.subscriptions.subscribe(org, market.plans["not_open"], accepted_terms_version=1, by=member)
 
 
 def test_a_conditional_asset_needs_an_approved_application(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
     with pytest.raises(ApplicationRequiredError):
-        bank.marketplace.subscribe(org, market.plans["conditional"], accepted_terms_version=1,
+        bank.subscriptions.subscribe(org, market.plans["conditional"], accepted_terms_version=1,
                                    by=member)
     application = _apply(bank, member, org, market)
     with pytest.raises(ApplicationRequiredError, match="submitted"):
-        bank.marketplace.subscribe(org, market.plans["conditional"], accepted_terms_version=1,
+        bank.subscriptions.subscribe(org, market.plans["conditional"], accepted_terms_version=1,
                                    application_id=str(application.id), by=member)
-    bank.marketplace.approve_application(str(application.id), scope="公交出行研究",
+    bank.access_applications.approve_application(str(application.id), scope="公交出行研究",
                                          period_end=date(2026, 12, 31), by=market.publisher)
-    sub = bank.marketplace.subscribe(org, market.plans["conditional"], accepted_terms_version=1,
+    sub = bank.subscriptions.subscribe(org, market.plans["conditional"], accepted_terms_version=1,
                                      application_id=str(application.id), by=member)
     assert sub.application_id == str(application.id)
 
 
 def test_the_provider_revokes_a_subscription_and_it_stays_revoked(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
-    sub = bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
+    sub = bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
                                      by=member)
     other = Actor("pub2", "别的部门", Role.PUBLISHER, "another-department")
     with pytest.raises(NotPermittedError):
-        bank.marketplace.revoke_subscription(str(sub.id), reason="违规转售", by=other)
-    revoked = bank.marketplace.revoke_subscription(str(sub.id), reason="违规转售", by=market.publisher)
+        bank.subscriptions.revoke_subscription(str(sub.id), reason="违规转售", by=other)
+    revoked = bank.subscriptions.revoke_subscription(str(sub.id), reason="违规转售", by=market.publisher)
     assert (revoked.status, revoked.reason) == ("revoked", "违规转售")
     with pytest.raises(AlreadyExistsError, match=r"\(revoked\)"):
-        bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
+        bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
                                    by=member)
 
 
 def test_billing_suspends_and_reinstates_a_subscription(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
-    sub = bank.marketplace.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
+    sub = bank.subscriptions.subscribe(org, market.plans["unconditional"], accepted_terms_version=1,
                                      by=member)
-    assert bank.marketplace.suspend_subscription(str(sub.id), reason="欠费").status == "suspended"
-    assert bank.marketplace.reinstate_subscription(str(sub.id), reference="pay_1").status == "active"
+    assert bank.subscriptions.suspend_subscription(str(sub.id), reason="欠费").status == "suspended"
+    assert bank.subscriptions.reinstate_subscription(str(sub.id), reference="pay_1").status == "active"
 
 
 # ---- access applications -----------------------------------------------------------------
@@ -218,15 +218,15 @@ def test_billing_suspends_and_reinstates_a_subscription(bank: DataBank, market: 
 def test_an_application_to_an_unconditional_asset_is_refused(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
     with pytest.raises(NotConditionalError):
-        bank.marketplace.submit_application(org, market.assets["unconditional"], purpose="p",
+        bank.access_applications.submit_application(org, market.assets["unconditional"], purpose="p",
                                             scenario="s", security_commitment="c", by=member)
 
 
 def test_the_deadline_counts_the_configured_working_days(market: Market) -> None:
     bank = build_in_memory()
     try:
-        bank.marketplace.clock = Clock()
-        bank.marketplace.review_days = 10
+        bank.market.clock = Clock()
+        bank.access_applications.review_days = 10
         local = set_up_market(bank)
         member, org = member_with_organisation(bank)
         application = _apply(bank, member, org, local)
@@ -238,7 +238,7 @@ def test_the_deadline_counts_the_configured_working_days(market: Market) -> None
 def test_a_rejection_gives_reasons(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
     application = _apply(bank, member, org, market)
-    rejected = bank.marketplace.reject_application(str(application.id), reasons=["用途不明确"],
+    rejected = bank.access_applications.reject_application(str(application.id), reasons=["用途不明确"],
                                                    by=market.publisher)
     assert (rejected.status, rejected.reasons) == ("rejected", ["用途不明确"])
 
@@ -246,15 +246,15 @@ def test_a_rejection_gives_reasons(bank: DataBank, market: Market) -> None:
 def test_overdue_applications_are_escalated_to_the_admin_once(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
     application = _apply(bank, member, org, market)
-    on_deadline = bank.marketplace.clock.now + timedelta(days=7)  # Monday 9 March, the deadline
-    assert bank.marketplace.escalate_overdue(on_deadline) == []
+    on_deadline = bank.market.clock.now + timedelta(days=7)  # Monday 9 March, the deadline
+    assert bank.access_applications.escalate_overdue(on_deadline) == []
     with pytest.raises(NotPermittedError):
-        bank.marketplace.approve_application(str(application.id), scope="s",
+        bank.access_applications.approve_application(str(application.id), scope="s",
                                              period_end=date(2026, 12, 31), by=ADMIN)
     after = on_deadline + timedelta(days=1)
-    assert bank.marketplace.escalate_overdue(after) == [str(application.id)]
-    assert bank.marketplace.escalate_overdue(after) == []
-    approved = bank.marketplace.approve_application(str(application.id), scope="s",
+    assert bank.access_applications.escalate_overdue(after) == [str(application.id)]
+    assert bank.access_applications.escalate_overdue(after) == []
+    approved = bank.access_applications.approve_application(str(application.id), scope="s",
                                                     period_end=date(2026, 12, 31), by=ADMIN)
     assert approved.status == "approved"
 
@@ -263,12 +263,12 @@ def test_overdue_applications_are_escalated_to_the_admin_once(bank: DataBank, ma
 
 def test_an_api_key_is_shown_once_and_stored_as_a_hash(bank: DataBank) -> None:
     member, org = member_with_organisation(bank)
-    key, plaintext = bank.marketplace.create_api_key(org, name="nightly ETL", scopes=["rows:read"],
+    key, plaintext = bank.api_keys.create_api_key(org, name="nightly ETL", scopes=["rows:read"],
                                                      by=member)
     prefix, secret = parse_api_key(plaintext)
     assert key.prefix == prefix and key.secret_hash == hash_secret(secret)
     assert plaintext not in repr(key.__dict__)
-    revoked = bank.marketplace.revoke_api_key(str(key.id), by=member)
+    revoked = bank.api_keys.revoke_api_key(str(key.id), by=member)
     assert revoked.revoked
 
 
@@ -276,21 +276,21 @@ def test_a_key_is_issued_only_to_members_of_the_organisation(bank: DataBank) -> 
     _, org = member_with_organisation(bank)
     stranger, _ = member_with_organisation(bank, "x@other.example", n=8)
     with pytest.raises(NotFoundError, match="^no such organisation$"):  # as if there were none
-        bank.marketplace.create_api_key(org, name="k", scopes=["rows:read"], by=stranger)
+        bank.api_keys.create_api_key(org, name="k", scopes=["rows:read"], by=stranger)
 
 
 def test_a_decided_application_cannot_be_decided_again(bank: DataBank, market: Market) -> None:
     member, org = member_with_organisation(bank)
     application = _apply(bank, member, org, market)
-    bank.marketplace.reject_application(str(application.id), reasons=["不符合"], by=market.publisher)
+    bank.access_applications.reject_application(str(application.id), reasons=["不符合"], by=market.publisher)
     with pytest.raises(InvalidStateError):
-        bank.marketplace.approve_application(str(application.id), scope="s",
+        bank.access_applications.approve_application(str(application.id), scope="s",
                                              period_end=date(2026, 12, 31), by=market.publisher)
 
 
 def test_an_unknown_credit_code_check_character_is_named(bank: DataBank) -> None:
-    account = bank.marketplace.sign_up(email="li@startup.example", name="李明", password=PASSWORD)
+    account = bank.members.sign_up(email="li@startup.example", name="李明", password=PASSWORD)
     good = credit_code(5)
     bad = good[:-1] + ("0" if good[-1] != "0" else "1")
     with pytest.raises(InvalidInputError, match=bad):
-        bank.marketplace.register_organisation(credit_code=bad, name="公司", by=account.actor())
+        bank.organisations.register_organisation(credit_code=bad, name="公司", by=account.actor())

@@ -20,7 +20,7 @@ from support.marketplace import Clock, set_up_market
 def _client(trusted: tuple[str, ...], peer: str) -> Iterator[tuple[TestClient, str]]:
     bank = build_in_memory(Settings(escalation_interval_seconds=0, anonymous_calls_per_minute=2,
                                     trusted_proxies=trusted))
-    bank.marketplace.clock = bank.row_access.clock = Clock()
+    bank.market.clock = bank.row_access.clock = Clock()
     market = set_up_market(bank)
     with TestClient(create_app(bank), client=(peer, 50000)) as http:
         yield http, market.assets["unconditional"]

@@ -168,7 +168,7 @@ def test_an_upload_with_a_bad_token_is_refused_before_a_byte_is_spooled(bank) ->
 
 def test_an_upload_with_an_api_key_is_refused_before_a_byte_is_spooled(bank) -> None:
     member, organisation = member_with_organisation(bank)
-    _, key = bank.marketplace.create_api_key(organisation, name="k", scopes=["rows:read"],
+    _, key = bank.api_keys.create_api_key(organisation, name="k", scopes=["rows:read"],
                                              by=member)
     bank.entitlements_follower.catch_up()
     stream = Stream(HUGE, _upload_head())

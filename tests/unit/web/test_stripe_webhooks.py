@@ -39,7 +39,7 @@ def completed(subscription_id: str, event_id: str = "evt_checkout") -> dict:
 
 
 def status(bank, subscription_id: str) -> str:
-    return bank.marketplace.get_subscription(subscription_id).status
+    return bank.subscriptions.get_subscription(subscription_id).status
 
 
 def test_a_signed_checkout_completion_activates_the_subscription(bank, client) -> None:
@@ -92,7 +92,7 @@ def test_the_same_event_delivered_three_times_is_handled_once(bank, client) -> N
 
 def _stored(bank, subscription_id: str) -> list[str]:
     """The names of the subscription's stored events."""
-    return [type(e).__qualname__ for e in bank.marketplace.repository.event_store.get(UUID(subscription_id))]
+    return [type(e).__qualname__ for e in bank.market.repository.event_store.get(UUID(subscription_id))]
 
 
 def test_an_update_before_the_creation_works_out(bank, client) -> None:
