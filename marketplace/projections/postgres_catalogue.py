@@ -87,7 +87,8 @@ class PostgresCatalogueView(CatalogueView):
         return sorted((r[0] for r in rows), key=lambda d: d["name"])
 
     def search(self, query: CatalogueQuery) -> CataloguePage:
-        where, params = ["status = ANY(%s)"], [list(query.statuses)]
+        where: list[str] = ["status = ANY(%s)"]
+        params: list[object] = [list(query.statuses)]
         for column in ("category", "class_code", "department_id", "open_type"):
             value = getattr(query, column)
             if value:
@@ -97,8 +98,9 @@ class PostgresCatalogueView(CatalogueView):
             where.append("search_text ILIKE %s")
             params.append(like_pattern(query.text.strip()))
         with self.pool.connection() as conn:
-            total = conn.execute(f"SELECT count(*) FROM catalogue_entries WHERE {' AND '.join(where)}",
-                                 params).fetchone()[0]
+            counted = conn.execute(f"SELECT count(*) FROM catalogue_entries WHERE {' AND '.join(where)}",
+                                   params).fetchone()
+            total = counted[0] if counted else 0  # count(*) always answers one row
             if query.after:
                 where.append("resource_code > %s")
                 params.append(decode_cursor(query.after))

@@ -166,7 +166,7 @@ class SQLiteCatalogueView(CatalogueView):
 
 def character_pairs(text: str) -> str:
     """Overlapping pairs of word characters, space-separated: 六安市 → "六安 安市"."""
-    pairs = []
+    pairs: list[str] = []
     for word in "".join(c if c.isalnum() else " " for c in text.lower()).split():
         pairs.extend(word[i:i + 2] for i in range(len(word) - 1))
     return " ".join(pairs)
