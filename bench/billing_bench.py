@@ -87,7 +87,8 @@ def reconcile_once() -> tuple[float, float, int]:
     bank = build_in_memory()
     try:
         billing = BenchBilling(subscriptions=bank.subscriptions, organisations=bank.organisations,
-                               metering=bank.metering, gateway=gateway_for(fake))
+                               metering=bank.metering, gateway=gateway_for(fake),
+                               records=bank.billing.records)
         fill_ledger(bank.ledger)
         for n in range(RECORDS // BATCH):  # half the batches' sends are lost
             bank.metering.on_fed[:] = [billing.send_usage] if n % 2 == 0 else []

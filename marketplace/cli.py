@@ -93,7 +93,7 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
 @main.command()
 def migrate() -> None:
     """Create the tables (run once before starting PostgreSQL workers); move billing's events
-    out of the Marketplace's store into billing's own, once (the build does it)."""
+    out of the Market's store into billing's own, once (the build does it)."""
     bank = _bank(create_tables=True)
     copied = bank.billing.records.copied_from_marketplace if bank.billing else 0
     bank.close()

@@ -21,9 +21,7 @@ if TYPE_CHECKING:  # types only: the services are built and passed in by the com
     from marketplace.billing.service import Billing
     from marketplace.identity import TokenService
     from marketplace.identity.throttle import LoginThrottle
-    from marketplace.metering import Grant, QuotaLedger
-    from marketplace.projections.catalogue_view import CatalogueView
-    from marketplace.projections.follower import Follower
+    from marketplace.metering import Grant
     from marketplace.services.access import Caller, RowAccess
     from marketplace.services.catalogue import Catalogue
     from marketplace.services.exports import Exports
@@ -77,8 +75,6 @@ class RequestContext:
     row_access: RowAccess
     now: Callable[[], datetime]
     catalogue: Catalogue
-    catalogue_view: CatalogueView
-    catalogue_follower: Follower
     staff: StaffDirectory
     members: Members
     licensing: Licensing
@@ -86,7 +82,6 @@ class RequestContext:
     subscriptions: Subscriptions
     access_applications: AccessApplications
     api_keys: ApiKeys
-    ledger: QuotaLedger
     tokens: TokenService
     login_throttle: LoginThrottle
     max_upload_bytes: int

@@ -3,8 +3,8 @@ provider events, usage deliveries, the order of provider events per subscription
 
 Billing is a bounded area of its own: its aggregates live in this application's store
 (``events/billing.sqlite3``, or the PostgreSQL tables prefixed ``billing``), not in the
-Marketplace's. What billing needs of the Marketplace (subscriptions, organisations) it asks
-through the Marketplace's public use cases.
+Market's. What billing needs of the market (subscriptions, organisations) it asks through the
+Subscriptions and Organisations services' public methods.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ class BillingRecords(Application):
     """The billing aggregates, looked up by their natural keys."""
 
     name = "Billing"
-    #: billing events found in the Marketplace's store and copied here when this store was
+    #: billing events found in the Market's store (named Marketplace) and copied here when this store was
     #: opened empty (``databank migrate`` reports it; see records_move.py)
     copied_from_marketplace = 0
 

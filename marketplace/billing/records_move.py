@@ -1,4 +1,4 @@
-"""The one-time move of billing's stored events out of the Marketplace's store.
+"""The one-time move of billing's stored events out of the Market's store (named Marketplace).
 
 Before billing had its own store, its aggregates were saved in the Marketplace's (the SQLite file
 ``marketplace.sqlite3``, the PostgreSQL ``marketplace_events`` table). Those events are copied, as
@@ -40,7 +40,7 @@ def billing_topics() -> tuple[str, ...]:
 
 
 def copy_billing_events(source: ApplicationRecorder, target: ApplicationRecorder) -> int:
-    """Copy the billing events of ``source`` (the Marketplace's recorder) into ``target``
+    """Copy the billing events of ``source`` (the Market's recorder) into ``target``
     (billing's) when ``target`` holds nothing yet; the number of events copied."""
     if target.max_notification_id() is not None:
         return 0

@@ -148,20 +148,17 @@ class Billing:
     :param public_url: where Checkout and the portal send the member back
     :param clock: the current time (the market's, read by ``subscriptions``, by default)
     :param subscriptions_of: organisation id → its subscription ids (the entitlements view)
-    :param records: billing's own event store (the composition root gives the persistent one;
-        without it, a store in memory: tests and benchmarks)
+    :param records: billing's own event store
     """
 
     def __init__(self, *, subscriptions: Subscriptions, organisations: Organisations,
-                 metering: Metering, gateway: BillingGateway,
+                 metering: Metering, gateway: BillingGateway, records: BillingRecords,
                  grace: timedelta = timedelta(days=3), public_url: str = "http://127.0.0.1:8000",
                  clock: Callable[[], datetime] | None = None,
-                 subscriptions_of: Callable[[str], list[str]] | None = None,
-                 records: BillingRecords | None = None) -> None:
+                 subscriptions_of: Callable[[str], list[str]] | None = None) -> None:
         self.subscriptions = subscriptions
         self.organisations = organisations
-        self.records = records if records is not None else BillingRecords(
-            {"PERSISTENCE_MODULE": "eventsourcing.popo"})
+        self.records = records
         self.metering = metering
         self.gateway = gateway
         self.grace = grace

@@ -1,5 +1,5 @@
 """The entitlements read model: what the data-access path and the marketplace API look up,
-fed from the Marketplace application's log.
+fed from the Market's log (services/market/store.py).
 
 The access path asks two questions per request — which key is this (``key_by_hash``) and what
 may its organisation do with this asset (``entitlement``) — and caches the answers until the
@@ -11,7 +11,7 @@ handlers and its typed readers in ``marketplace.projections.market``, and ``Enti
 brings the readers together over one storage.
 
 The storage is NOT cut: each backend keeps ONE document table and ONE tracking position. One
-Marketplace event can write documents of several capabilities (a suspended subscription also
+Market event can write documents of several capabilities (a suspended subscription also
 writes a notification; an approval decides an application and notifies), and a batch of events
 must land together with the position that says it landed: one transaction advances the position
 with the rows, so a crash resumes exactly after the last batch, no capability runs ahead of

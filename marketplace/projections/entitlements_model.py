@@ -1,4 +1,4 @@
-"""How Marketplace events change the entitlements read model: the one ``apply_event``, shared by
+"""How the Market's events change the entitlements read model: the one ``apply_event``, shared by
 both backends, so SQLite and PostgreSQL can never disagree about what an event means.
 
 Each capability's handlers live with its documents in ``marketplace.projections.market`` and are
@@ -37,7 +37,7 @@ _HANDLERS: dict[str, Handler] = {
 
 
 def apply_event(changes: Changes, event: Any) -> None:
-    """Apply one Marketplace domain event (others are ignored)."""
+    """Apply one of the Market's domain events (others are ignored)."""
     kind, _, name = type(event).__qualname__.partition(".")
     handler = _HANDLERS.get(kind)
     if handler is not None:

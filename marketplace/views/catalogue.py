@@ -98,11 +98,32 @@ def staff_concerned(actor: Actor, department_id: str | None) -> bool:
 class CatalogueQueries:
     """The catalogue's read side for one caller at a time (built once, shared by requests)."""
 
-    def __init__(self, read_model: CatalogueView, history: HistorySource) -> None:
+    def __init__(self, read_model: CatalogueView, history: HistorySource,
+                 catch_up: Callable[[], object] = lambda: None) -> None:
         """:param read_model: the catalogue read model
-        :param history: an asset's recorded events (straight from the event log)"""
+        :param history: an asset's recorded events (straight from the event log)
+        :param catch_up: brings the read model up to date with the log (for the fresh reads of
+            a caller who just changed something)"""
         self._read_model = read_model
         self._history = history
+        self._catch_up = catch_up
+
+    def refresh(self) -> None:
+        """Bring the read model up to date: what a command just recorded is visible to the
+        next query (read-after-write for mutations)."""
+        self._catch_up()
+
+    def asset_of_record(self, asset_id: str) -> CatalogueEntry | None:
+        """The entry of the asset a record the caller already sees names (their subscription,
+        their access application), whatever its status: a subscription to an asset since
+        withdrawn still names it."""
+        return cast("CatalogueEntry | None", self._read_model.get(asset_id))
+
+    def changed_asset(self, asset_id: str) -> CatalogueEntry | None:
+        """The entry of an asset the caller has just changed, fresh. No visibility rule: the
+        command already decided the caller may change it, and the answer shows the change."""
+        self._catch_up()
+        return cast("CatalogueEntry | None", self._read_model.get(asset_id))
 
     def departments(self) -> list[DepartmentEntry]:
         """Every department providing data (public)."""

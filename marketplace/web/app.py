@@ -48,7 +48,8 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
     settings = bank.settings
     # The read side's views, over the bank's read models: built once, shared by every request.
     # The usage view reads the access path's clock when asked (tests set it on the bank).
-    catalogue_queries = CatalogueQueries(bank.catalogue_view, bank.catalogue.history)
+    catalogue_queries = CatalogueQueries(bank.catalogue_view, bank.catalogue.history,
+                                         bank.catalogue_follower.catch_up)
     usage_queries = UsageQueries(bank.ledger, bank.entitlements_view, bank.catalogue_view,
                                  clock=lambda: bank.row_access.clock())
     # The market's views catch the entitlements read model up themselves for a fresh read (a
@@ -68,8 +69,6 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             row_access=bank.row_access,
             now=_utc_now,
             catalogue=bank.catalogue,
-            catalogue_view=bank.catalogue_view,
-            catalogue_follower=bank.catalogue_follower,
             staff=bank.staff,
             members=bank.members,
             licensing=bank.licensing,
@@ -77,7 +76,6 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             subscriptions=bank.subscriptions,
             access_applications=bank.access_applications,
             api_keys=bank.api_keys,
-            ledger=bank.ledger,
             tokens=bank.tokens,
             login_throttle=bank.login_throttle,
             max_upload_bytes=settings.max_upload_bytes,

@@ -49,7 +49,7 @@ class AccessApplication(graphene.ObjectType):
 
     @staticmethod
     def resolve_asset(parent: dict, info: Any) -> dict | None:
-        return info.context.catalogue_view.get(parent["asset_id"])
+        return info.context.catalogue_queries.asset_of_record(parent["asset_id"])
 
     @staticmethod
     def resolve_submitted_at(parent: dict, info: Any) -> datetime:

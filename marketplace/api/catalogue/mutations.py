@@ -94,9 +94,8 @@ def _asset_payload(info: Any, command: Callable[[], DomainAsset],
     return attempt(KNOWN, command, lambda asset: {"asset": _entry(info, asset)})
 
 
-def _entry(info: Any, asset: DomainAsset) -> dict | None:
-    info.context.catalogue_follower.catch_up()
-    return info.context.catalogue_view.get(str(asset.id))
+def _entry(info: Any, asset: DomainAsset) -> Any:
+    return info.context.catalogue_queries.changed_asset(str(asset.id))
 
 
 class RegisterAsset(graphene.Mutation):
@@ -293,7 +292,7 @@ class RegisterDepartment(graphene.Mutation):
                 code=code, name=name, contact=contact, by=actor)
         except DomainError as error:
             return DepartmentPayload(errors=[as_user_error(error, KNOWN)])
-        info.context.catalogue_follower.catch_up()
+        info.context.catalogue_queries.refresh()
         return DepartmentPayload(department={"id": str(department.id), "name": department.name,
                                              "code": department.code, "contact": department.contact},
                                  errors=[])

@@ -51,7 +51,7 @@ class Changes:
 
 
 #: An event handler of one aggregate type: (changes, event name, event, aggregate id, event time
-#: in ISO 8601). Events are the Marketplace's domain events, typed by their aggregate's module.
+#: in ISO 8601). Events are the Market's domain events, typed by their aggregate's module.
 Handler = Callable[[Changes, str, Any, str, str], None]
 
 
