@@ -98,6 +98,8 @@ class Sensitivity(str, Enum):
 _DIGITS = re.compile(r"\d+")
 _RESOURCE_CODE = re.compile(r"^([123])(\d{2})(\d{3})(\d{2})?/(\d{6})$")
 MAX_TEXT = 2000
+#: Every filterable item is one more index built at import: a bound keeps imports fast.
+MAX_FILTERABLE = 16
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,8 @@ class InformationItem:
     description: str = ""
     sensitivity: Sensitivity = Sensitivity.NONE
     key: bool = False
+    #: the publisher expects users to filter or sort by it: indexed at import (with the keys)
+    filterable: bool = False
 
     @property
     def is_personal(self) -> bool:
@@ -178,7 +182,7 @@ class InformationItem:
     def record(self) -> dict[str, Any]:
         return {"name": self.name, "data_type": self.data_type.value,
                 "description": self.description, "sensitivity": self.sensitivity.value,
-                "key": self.key}
+                "key": self.key, "filterable": self.filterable}
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,13 @@ def _enum(enum: type[Enum], value: Any, field: str) -> Any:
     except ValueError:
         allowed = ", ".join(str(m.value) for m in enum)
         raise InvalidInputError(f"{value!r} is not one of: {allowed}", field=field) from None
+
+
+def _flag(value: Any, field: str) -> bool:
+    # Metadata recorded before a flag existed has none (False); None reads as not set.
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    raise InvalidInputError("must be true or false", field=field)
 
 
 def _text(value: Any, field: str, *, required: bool = False, limit: int = MAX_TEXT) -> str:
@@ -306,7 +317,11 @@ class AssetMetadata:
                 description=_text(item.get("description"), f"{field}.description"),
                 sensitivity=_enum(Sensitivity, item.get("sensitivity") or "none", f"{field}.sensitivity"),
                 key=bool(item.get("key", False)),
+                filterable=_flag(item.get("filterable", False), f"{field}.filterable"),
             ))
+        if sum(i.filterable for i in items) > MAX_FILTERABLE:
+            raise InvalidInputError(f"at most {MAX_FILTERABLE} information items may be filterable "
+                                    "(each is an index built at every upload)", field="information_items")
         return tuple(items)
 
     def record(self) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import bisect
 import csv
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from typing import BinaryIO
 
 from marketplace.datastore import quality
@@ -19,6 +20,7 @@ from marketplace.datastore.schema import (
     CONVERTERS, Column, ColumnType, ImportResult, ImportSpec, Semantic, build_row_converter,
     check_header, detect_semantic, infer_type,
 )
+from marketplace.datastore.indexes import default_filterable
 from marketplace.datastore.personal import detect_personal
 from marketplace.datastore.limits import ImportLimits
 from marketplace.datastore.sources import open_source
@@ -55,7 +57,8 @@ class ImportPlan:
         self.names = names
         width = len(names)
         for kind, given in (("type", spec.type_overrides), ("semantic", spec.semantics),
-                            ("key", {k: None for k in spec.key_columns})):
+                            ("key", {k: None for k in spec.key_columns}),
+                            ("filterable flag", {k: None for k in spec.filterable_columns or ()})):
             for name in given:
                 if name not in names:
                     raise ImportRejected(f'the {kind} given for column "{name}" names a column the file '
@@ -100,6 +103,12 @@ class ImportPlan:
             else:
                 column_type = infer_type([r[i] for r, _ in self._sample if r[i]])
             columns.append(Column(name, column_type, semantic, name in keys))
+        if spec.filterable_columns is None:
+            declared = default_filterable(names, [c.type for c in columns], [r for r, _ in self._sample])
+        else:
+            declared = set(spec.filterable_columns)
+        # Keys are indexed anyway (their unique index), so they are always filterable.
+        columns = [replace(c, filterable=c.key or c.name in declared) for c in columns]
         self.columns = tuple(columns)
         self.key_columns = tuple(spec.key_columns)
         self._convert = build_row_converter([c.type for c in self.columns])

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from marketplace.datastore.errors import QueryRejected, shorten
+from marketplace.datastore.indexes import index_use
 from marketplace.datastore.rows import OPS, CellValue, Converter, DriverRow, FilterOp, Row, ScannedRow
 from marketplace.datastore.schema import Column, ColumnType, to_boolean, to_date, to_datetime, to_decimal, to_integer
 
@@ -53,6 +54,9 @@ class Dialect:
     """What differs between SQLite and PostgreSQL in a page query."""
 
     placeholder = "?"
+    #: the planner walks the row numbers rather than an index range unless told (SQLite: no
+    #: value statistics); see ``indexes`` on a usable index
+    hide_row_order_for_ranges = False
 
     def expr(self, index: int, column_type: ColumnType) -> str:
         return physical(index)
@@ -137,6 +141,7 @@ class PageQuery:
     def __init__(self, columns: Sequence[Column], dialect: Dialect) -> None:
         self.columns = columns
         self.index = {c.name: i for i, c in enumerate(columns)}
+        self.indexed = frozenset(c.name for c in columns if c.filterable)
         self.dialect = dialect
 
     def position(self, name: Any) -> int:
@@ -210,13 +215,13 @@ class PageQuery:
             direction = "DESC NULLS FIRST" if descending else "ASC NULLS LAST"
             order = f'{expr} {direction}, "_row" {"DESC" if descending else "ASC"}'
         else:
-            order = f'"_row" {"DESC" if descending else "ASC"}'
+            order = f'{self._row_order(filters)} {"DESC" if descending else "ASC"}'
         if after is not None:
             if not isinstance(after, str):
                 raise QueryRejected("the cursor is not valid")
             value, row = decode_cursor(after, order_by, descending)
             if sort_index is None:
-                clauses.append(f'"_row" {"<" if descending else ">"} {ph}')
+                clauses.append(f'{self._row_order(filters)} {"<" if descending else ">"} {ph}')
                 params.append(row)
             else:
                 clauses.append(self._keyset(expr, sort_type, value, row, descending))
@@ -228,6 +233,16 @@ class PageQuery:
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = f"SELECT {', '.join(fields)} FROM {table_ident}{where} ORDER BY {order} LIMIT {limit + 1}"
         return sql, params, chosen, sort_index
+
+    def _row_order(self, filters: Sequence[Filter]) -> str:
+        """The row number as the page orders by it: ``+"_row"`` (an expression, which no index
+        provides) when only ranges on indexed columns narrow the rows and the planner would
+        otherwise walk every row number for them."""
+        if self.dialect.hide_row_order_for_ranges:
+            use = index_use(filters, None, self.indexed)
+            if use.served and use.range_only:
+                return '+"_row"'
+        return '"_row"'
 
     def scan_sql(self, table_ident: str, *, filters: Sequence[Filter], select: Sequence[str],
                  after_row: int, limit: int) -> tuple[str, list[Any], list[int]]:

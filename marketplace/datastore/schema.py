@@ -41,16 +41,27 @@ class Column:
     type: ColumnType
     semantic: Semantic | None = None
     key: bool = False
+    #: indexed at import (a key, a declared filterable column, or one indexed by default)
+    filterable: bool = False
+
+    def __post_init__(self) -> None:
+        if self.key and not self.filterable:  # a key's unique index serves its filters
+            object.__setattr__(self, "filterable", True)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.type.value,
-                "semantic": self.semantic.value if self.semantic else None, "key": self.key}
+                "semantic": self.semantic.value if self.semantic else None, "key": self.key,
+                "filterable": self.filterable}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Column:
         semantic = data.get("semantic")
+        key = bool(data.get("key", False))
+        # Recorded before filterable columns existed (None, or absent): the keys alone were indexed.
+        filterable = data.get("filterable")
         return cls(name=data["name"], type=ColumnType(data["type"]),
-                   semantic=Semantic(semantic) if semantic else None, key=bool(data.get("key", False)))
+                   semantic=Semantic(semantic) if semantic else None, key=key,
+                   filterable=key if filterable is None else bool(filterable))
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,9 @@ class ImportSpec:
     semantics: Mapping[str, Semantic] = field(default_factory=dict)
     key_columns: Sequence[str] = ()
     max_bytes: int | None = None
+    #: the columns the publisher declared filterable (indexed at import, with the keys); None:
+    #: no declaration, the defaults of ``indexes.default_filterable`` (dates, area columns)
+    filterable_columns: Sequence[str] | None = None
 
 
 @dataclass(frozen=True)

@@ -186,8 +186,10 @@ class Catalogue(Application):
         semantics = {i.name: _SEMANTIC_OF[i.sensitivity] for i in metadata.information_items
                      if i.sensitivity in _SEMANTIC_OF}
         keys = tuple(i.name for i in metadata.information_items if i.key)
+        # No item declared filterable: None, and the datastore indexes dates and area columns.
+        filterable = tuple(i.name for i in metadata.information_items if i.filterable) or None
         return ImportSpec(format=source_format, type_overrides=types, semantics=semantics,
-                          key_columns=keys, max_bytes=max_bytes)
+                          key_columns=keys, max_bytes=max_bytes, filterable_columns=filterable)
 
     def _find(self, cls: type[T], aggregate_id: UUID | str) -> T | None:
         try:

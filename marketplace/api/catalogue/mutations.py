@@ -30,6 +30,10 @@ class InformationItemInput(graphene.InputObjectType):
     description = graphene.String()
     sensitivity = t.Sensitivity(default_value=t.Sensitivity.NONE.value)
     key = graphene.Boolean(default_value=False)
+    filterable = graphene.Boolean(
+        default_value=False,
+        description="Users filter or sort by it: indexed at every upload. When no item is declared "
+                    "filterable, the keys, date columns and area columns are.")
 
 
 class SharingInput(graphene.InputObjectType):

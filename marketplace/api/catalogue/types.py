@@ -66,6 +66,10 @@ class InformationItem(graphene.ObjectType):
     description = graphene.String(required=True, resolver=_get("description"))
     sensitivity = graphene.Field(Sensitivity, required=True, resolver=_get("sensitivity"))
     key = graphene.Boolean(required=True, resolver=_get("key"))
+    filterable = graphene.Boolean(
+        required=True, description="Declared filterable by the publisher: indexed at every upload. "
+                                   "What a version really indexed is its columns' filterable.",
+        resolver=lambda parent, info: bool(parent.get("filterable")))  # absent: recorded before the flag
 
 
 class SharingAttributes(graphene.ObjectType):
@@ -93,6 +97,11 @@ class Column(graphene.ObjectType):
     semantic = graphene.String(description="The identifier check run on it (citizen_id, uscc, mobile).",
                                resolver=_get("semantic"))
     key = graphene.Boolean(required=True, resolver=_get("key"))
+    filterable = graphene.Boolean(
+        required=True, resolver=lambda parent, info: parent.get("filterable", parent["key"]),
+        description="Indexed: rows can be filtered (eq, in, a range) and sorted by it on a table of "
+                    "any size; filters on other columns scan, refused over the scan budget. "
+                    "(Versions uploaded before filterable columns existed indexed their keys alone.)")
 
 
 class PersonalColumn(graphene.ObjectType):

@@ -176,3 +176,9 @@ def first_row_masked(world: dict, number: str, name: str) -> None:
 def every_row_has(world: dict, column: str, value: str) -> None:
     rows = world["response"].json()["data"]["rows"]["rows"]
     assert rows and all(r[column] == value for r in rows), rows
+
+
+@given(parsers.parse("the bank reads at most {rows:d} rows for a query no index serves"))
+def scan_budget(world: dict, rows: int) -> None:
+    """The scan budget (DATABANK_SCAN_BUDGET_ROWS), small enough for the scenario's table."""
+    world["bank"].row_access.scan_budget_rows = rows

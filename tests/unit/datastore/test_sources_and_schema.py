@@ -113,8 +113,22 @@ def test_datetimes_with_an_offset_are_stored_in_china_standard_time() -> None:
 
 def test_a_column_round_trips_through_plain_json_types() -> None:
     column = Column("代码", ColumnType.STRING, Semantic.USCC, key=True)
-    assert column.to_dict() == {"name": "代码", "type": "string", "semantic": "uscc", "key": True}
+    assert column.to_dict() == {"name": "代码", "type": "string", "semantic": "uscc", "key": True,
+                                "filterable": True}
     assert Column.from_dict(column.to_dict()) == column
+
+
+def test_a_key_column_is_always_filterable_its_unique_index_serves_it() -> None:
+    assert Column("代码", ColumnType.STRING, key=True, filterable=False).filterable
+
+
+@pytest.mark.parametrize("recorded, filterable", [
+    ({"name": "代码", "type": "string", "semantic": None, "key": True}, True),
+    ({"name": "名称", "type": "string", "semantic": None, "key": False}, False),
+    ({"name": "日期", "type": "date", "semantic": None, "key": False, "filterable": None}, False),
+])
+def test_columns_recorded_before_filterable_existed_count_their_keys_alone_as_indexed(recorded, filterable) -> None:
+    assert Column.from_dict(recorded).filterable is filterable
 
 
 def _uscc(body: str) -> str:
