@@ -1,7 +1,8 @@
 """A PostgreSQL deployment: ``databank migrate`` once, then ``databank serve --workers 2``.
 
 Writes go through one connection (one worker); reads come on a new connection each, so both
-workers answer them, and every worker's read model must converge on the writes within ~2 s.
+workers answer them, and every worker's read model must converge on the writes (how soon is
+printed, not asserted: the followers poll every 200 ms).
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.waiting import DEADLINE_SECONDS
+
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 PASSWORD = "luan-demo-2026"
-CONVERGE_SECONDS = 2.0
 
 LOGIN = """mutation Login($username: String!, $password: String!) {
   login(username: $username, password: $password) { token errors { code message } }
@@ -113,8 +115,8 @@ def test_two_workers_serve_the_same_catalogue(postgres_url: str, postgres_schema
             seen_all_in_a_row += 1
         else:
             seen_all_in_a_row = 0
-            assert time.monotonic() - written_at < CONVERGE_SECONDS, (
-                f"a worker still misses assets {CONVERGE_SECONDS} s after the writes "
+            assert time.monotonic() - written_at < DEADLINE_SECONDS, (
+                f"a worker still misses assets {DEADLINE_SECONDS:.0f} s after the writes "
                 f"(answers so far: {answers})\n{server.output()}")
         time.sleep(0.02)
 

@@ -6,7 +6,6 @@ import multiprocessing
 import os
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from domain.metering import period_of
 from marketplace.metering import QuotaLedger, SQLiteQuotaLedger
 from marketplace.services.metering import Metering
+from support.waiting import wait_until
 
 SUB = "5b3c2e74-6b2a-5d3c-9c5b-3c2d1e4f9a33"
 QUOTA = 10_000
@@ -138,9 +138,13 @@ def test_a_worker_killed_under_load_leaves_no_served_row_unmetered_or_counted_tw
     ctx = multiprocessing.get_context("spawn")
     worker = ctx.Process(target=_serving_worker, args=(path, served_log))
     worker.start()
-    deadline = time.monotonic() + 30
-    while (not os.path.exists(served_log) or os.path.getsize(served_log) < 20_000) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    # Kill it under load: once it has served (and logged) hundreds of pages. A worker that
+    # died on its own would never get there: fail at once, not at the deadline.
+    def serving() -> bool:
+        assert worker.is_alive(), f"the serving worker exited with {worker.exitcode}"
+        return os.path.exists(served_log) and os.path.getsize(served_log) >= 2_000
+
+    wait_until(serving, what="the worker to serve under load", interval=0.05)
     os.kill(worker.pid, signal.SIGKILL)
     worker.join()
     received = sum(int(line) for line in Path(served_log).read_text().split())

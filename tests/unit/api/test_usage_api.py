@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from uuid import UUID
@@ -15,6 +14,7 @@ from marketplace.bootstrap import build_in_memory
 from marketplace.settings import Settings
 from marketplace.web.app import create_app
 from support.api import GraphQLTestClient
+from support.waiting import wait_until
 from support.marketplace import (ADMIN, PASSWORD, Clock, Market, credit_code,
                                  member_with_organisation, publish_asset, set_up_market)
 
@@ -241,19 +241,16 @@ def test_the_server_escalates_overdue_applications_by_itself() -> None:
         security_commitment="不对外提供", by=member)
     bank.start()
     try:
-        waited = time.monotonic() + 5
-        while bank.escalation.runs < 2 and time.monotonic() < waited:  # ticks before the deadline
-            time.sleep(0.02)
-        assert bank.escalation.runs >= 2
+        wait_until(lambda: bank.escalation.runs >= 2, what="two ticks before the deadline")
         doc = bank.entitlements_view.access_application(str(application.id))  # ... changed nothing
         assert doc["status"] == "submitted" and not doc["escalated"]
         clock.now += timedelta(days=8)  # past five working days
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
+
+        def escalated() -> dict | None:
             doc = bank.entitlements_view.access_application(str(application.id))
-            if doc["escalated"]:
-                break
-            time.sleep(0.02)
+            return doc if doc["escalated"] else None
+
+        doc = wait_until(escalated, what="the overdue application to be escalated")
         # The job caught the read model up itself (the follower polls only every 60 s here).
         assert doc["escalated"] and doc["status"] == "escalated"
     finally:

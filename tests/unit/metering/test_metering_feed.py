@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 
 from domain.metering import CHINA, UsageMeter
 from marketplace.metering import QuotaLedger
 from marketplace.services.metering import Metering
+from support.waiting import wait_until
 
 PERIOD = "2026-11"
 NOW = datetime(2026, 11, 20, 10, 30, tzinfo=CHINA)
@@ -104,9 +104,7 @@ def test_the_background_feeder_feeds_until_stopped(metering: Metering) -> None:
     serve(metering.ledger, SUBS[0], 9)
     metering.start(poll_seconds=0.01)
     try:
-        deadline = datetime.now() + timedelta(seconds=5)
-        while metering.meter_usage(SUBS[0], PERIOD) is None and datetime.now() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: metering.meter_usage(SUBS[0], PERIOD), what="the feeder to feed")
     finally:
         metering.stop()
     assert metering.meter_usage(SUBS[0], PERIOD)["rows"] == 9
