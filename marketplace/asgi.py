@@ -11,11 +11,17 @@ uvicorn must not apply forwarded headers itself: ``databank serve`` runs it with
 
 from __future__ import annotations
 
+import logging
 import os
 
 from marketplace.bootstrap import build
 from marketplace.settings import Settings
 from marketplace.web.app import create_app
+from marketplace.web.observability import configure_logging
 
-app = create_app(build(Settings.from_env(),
+_settings = Settings.from_env()
+# Each worker sets up its own logging (DATABANK_LOG_FORMAT); DATABANK_LOG_LEVEL=INFO for more.
+configure_logging(_settings.log_format,
+                  level=logging.getLevelName(os.environ.get("DATABANK_LOG_LEVEL", "WARNING")))
+app = create_app(build(_settings,
                        create_tables=os.environ.get("DATABANK_WORKER_CREATE_TABLES") != "no"))

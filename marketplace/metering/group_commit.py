@@ -8,12 +8,14 @@ is committed at once.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from domain.licensing import Overage
 from marketplace.metering.ledger import Grant, check_reservation, check_settlement
+from marketplace.observability.metrics import LEDGER_BATCH_SIZE, LEDGER_WAIT, QUOTA_REFUSALS
 
 
 class _Slot:
@@ -53,6 +55,7 @@ class GroupCommitter:
         self.operations = 0
 
     def submit(self, op: Any) -> Any:
+        started = time.perf_counter()
         slot = _Slot(op)
         with self._cv:
             if self._closed:
@@ -65,6 +68,7 @@ class GroupCommitter:
             self._queue.append(slot)
             self._cv.notify()
         slot.done.acquire()
+        LEDGER_WAIT.observe(time.perf_counter() - started)
         if slot.error is not None:
             raise slot.error
         return slot.result
@@ -86,6 +90,7 @@ class GroupCommitter:
                     return
                 batch = self._queue[: self._max_batch]
                 del self._queue[: self._max_batch]
+            LEDGER_BATCH_SIZE.observe(len(batch))
             try:
                 results = self._apply([slot.op for slot in batch])
                 for slot, result in zip(batch, results, strict=True):
@@ -148,7 +153,10 @@ class BatchingLedger:
                                 overage=overage, now=now, asset_id=asset_id,
                                 department_id=department_id, organisation_id=organisation_id,
                                 bytes_estimate=bytes_estimate, final=final)
-        return self._submit(req)
+        grant: Grant = self._submit(req)
+        if grant.refusal is not None:
+            QUOTA_REFUSALS.labels(grant.refusal.value).inc()
+        return grant
 
     def settle(self, grant: Grant, *, rows_served: int, bytes_served: int = 0) -> bool:
         """Give back the rows of ``grant`` not served (and store the bytes served).

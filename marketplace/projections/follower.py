@@ -12,6 +12,8 @@ from typing import Any, Protocol, Sequence
 
 from eventsourcing.application import Application
 
+from marketplace.observability.metrics import PROJECTION_EVENTS
+
 log = logging.getLogger(__name__)
 
 
@@ -47,6 +49,9 @@ class Follower:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        #: this follower's name in the metrics (its read model's class: one per kind of model)
+        self.name = type(view).__name__
+        self._applied = PROJECTION_EVENTS.labels(self.name)
 
     def catch_up(self) -> int:
         """Apply everything new in the log; returns how many notifications were applied."""
@@ -65,6 +70,7 @@ class Follower:
                 events = [(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
                 self.view.process(events)
                 self.generation += 1
+                self._applied.inc(len(events))
                 applied += len(events)
                 if len(notifications) < self.batch_size:
                     return applied

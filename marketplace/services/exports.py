@@ -33,6 +33,7 @@ from domain.actors import Actor, Role
 from marketplace.datastore import ColumnType
 from marketplace.identity import StatementSigner
 from marketplace.metering import Grant
+from marketplace.observability.metrics import EXPORT_ROWS
 from marketplace.services.access import AccessPlan, Caller, QuotaRefused, RowAccess
 from marketplace.services.export_formats import ENCODERS, FORMATS, MEDIA_TYPES
 from marketplace.services.export_formats.parquet import available as parquet_available
@@ -272,6 +273,8 @@ class ExportStream:
                 yield chunk
 
     def _counted(self) -> Iterator[list[Any]]:
+        sent = EXPORT_ROWS.labels(self.format)
         for block in self._blocks():
             self.rows_sent += len(block)
+            sent.inc(len(block))
             yield self._rows(block)

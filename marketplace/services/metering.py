@@ -22,6 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 
 from domain.metering import UsageMeter
 from marketplace.metering.ledger import FeedBatch, QuotaLedger, group_records
+from marketplace.observability.metrics import USAGE_FED_RECORDS, USAGE_LAST_FED
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,12 @@ class Metering(Application):
             if batch is None:
                 batch = self.ledger.claim_feed_batch(limit, grace_seconds=grace)
             if batch is None:
+                USAGE_LAST_FED.set_to_current_time()  # caught up: the outbox is drained
                 return 0
             self.record_batch(batch)
             self.ledger.mark_fed(batch.number)
+        USAGE_FED_RECORDS.observe(len(batch.records))
+        USAGE_LAST_FED.set_to_current_time()
         for listener in self.on_fed:
             try:
                 listener(batch)

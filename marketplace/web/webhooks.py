@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from marketplace.billing.events import MalformedEventError, ProviderEvent
+from marketplace.observability.metrics import WEBHOOK_EVENTS, webhook_outcome
 from marketplace.web.bodies import (
     SMALL_BODY_BYTES,
     PayloadTooLargeError,
@@ -51,22 +52,28 @@ def stripe_webhook_route(billing: "Billing | None", secret: str | None,
             body = await read_body_capped(request, max_body_bytes)
         except PayloadTooLargeError as too_large:
             log.warning("refused a Stripe webhook body over %d bytes", too_large.limit)
+            WEBHOOK_EVENTS.labels("too_large").inc()
             return too_large_response(too_large.limit)
         try:
             stripe.WebhookSignature.verify_header(body, request.headers.get("stripe-signature", ""),
                                                   secret, TOLERANCE_SECONDS)
         except (stripe.SignatureVerificationError, ValueError) as error:
             log.warning("refused a Stripe webhook: %s", error)
+            WEBHOOK_EVENTS.labels("bad_signature").inc()
             return JSONResponse({"error": "invalid signature or payload"}, status_code=400)
         try:
             event = ProviderEvent.parse(json.loads(body))
         except MalformedEventError as error:
             log.warning("refused a signed Stripe webhook: %s", error)
+            WEBHOOK_EVENTS.labels("malformed").inc()
             return JSONResponse({"error": str(error)}, status_code=400)
         except ValueError:  # JSON syntax, or a number too long to convert
             log.warning("refused a signed Stripe webhook: the body is not JSON")
+            WEBHOOK_EVENTS.labels("malformed").inc()
             return JSONResponse({"error": "the body is not JSON"}, status_code=400)
         handled = await run_in_threadpool(billing.handle_event, event)
+        WEBHOOK_EVENTS.labels("duplicate" if handled.duplicate
+                              else webhook_outcome(handled.outcome)).inc()
         return JSONResponse({"received": True, "event": handled.event_id, "outcome": handled.outcome,
                              "duplicate": handled.duplicate})
 

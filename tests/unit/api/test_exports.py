@@ -286,7 +286,8 @@ def test_an_expired_link_is_refused_with_the_reason(world) -> None:
     world.clock.now += timedelta(minutes=16)
     response = world.http.get(link["url"])
     assert response.status_code == 401
-    assert response.json()["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED", "reason": "expired"}
+    assert response.json()["errors"][0]["extensions"] == {
+        "code": "UNAUTHENTICATED", "reason": "expired", "requestId": response.headers["X-Request-Id"]}
     assert _usage(world) == 0
 
 

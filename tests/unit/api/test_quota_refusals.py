@@ -80,7 +80,8 @@ def test_an_exhausted_row_quota_is_quota_exceeded_with_retry_after_and_reset_at(
     (error,) = body["errors"]
     assert error["path"] == ["rows"]
     assert error["extensions"] == {"code": "QUOTA_EXCEEDED", "retryAfter": wait,
-                                   "resetAt": RESET_AT.isoformat()}
+                                   "resetAt": RESET_AT.isoformat(),
+                                   "requestId": response.headers["X-Request-Id"]}
     assert "quota is used up" in error["message"]
     # nothing was served, nothing counted: the figures are those of before the refusal
     assert body["extensions"]["quota"] == _quota(0, None, 2, 2, None, None)
@@ -99,7 +100,8 @@ def test_the_rate_limit_is_rate_limited_until_the_next_minute_and_uses_no_call(w
     assert body["data"] is None
     (error,) = body["errors"]
     assert error["path"] == ["rows"]
-    assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 45}
+    assert error["extensions"] == {"code": "RATE_LIMITED", "retryAfter": 45,
+                                   "requestId": response.headers["X-Request-Id"]}
     assert "2 calls a minute" in error["message"]
     assert body["extensions"]["quota"] == _quota(None, 1, 2, 2, 2, 0)
 
@@ -116,5 +118,6 @@ def test_a_used_up_calls_quota_is_quota_exceeded_even_with_the_rate_limit_free(w
     assert response.status_code == 429 and response.headers["Retry-After"] == str(wait)
     (error,) = response.json()["errors"]
     assert error["extensions"] == {"code": "QUOTA_EXCEEDED", "retryAfter": wait,
-                                   "resetAt": RESET_AT.isoformat()}
+                                   "resetAt": RESET_AT.isoformat(),
+                                   "requestId": response.headers["X-Request-Id"]}
     assert response.json()["extensions"]["quota"] == _quota(None, 0, 3, 3, 2, 1)

@@ -165,7 +165,8 @@ def _event_without(*missing: str, **replaced) -> str:
 ])
 def test_a_signed_but_malformed_event_is_a_400_naming_the_problem(bank, client, text, problem) -> None:
     answer = deliver(client, *_signed_text(text))
-    assert (answer.status_code, answer.json()) == (400, {"error": problem})
+    assert (answer.status_code, answer.json()) == (400, {"error": problem,
+                                                         "requestId": answer.headers["X-Request-Id"]})
 
 
 def test_a_signed_body_that_is_not_utf8_is_a_400(bank, client) -> None:
