@@ -1,7 +1,7 @@
 """The data access path over HTTP against Datasette, side by side, with the same load generator.
 
     .venv/bin/python bench/access_bench.py [--runs 3] [--seconds 10] [--connections 16] [--threads 2]
-        [--workloads first filtered deep] [--baseline /path/to/earlier/checkout] [--no-unmetered]
+        [--workloads first filtered deep scan mixed] [--baseline /path/to/earlier/checkout] [--no-unmetered]
 
 1. Seeds the Lu'an demo (100,000-row enterprise registry) into a temporary data directory, then
    adds an unlimited plan (masked tier), a subscription and an API key for the demo startup.
@@ -12,8 +12,10 @@
    API key (authentication, entitlement, quota reservation, masking and metering all on), and the
    same with metering and quota off (DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS=1).
 
-Workloads: ``first`` (the first page), ``filtered`` (所属区县 = 霍山县) and ``deep`` (the page after
-row 80,000, behind a cursor each server issued). ``--baseline`` runs an earlier checkout's server
+Workloads: ``first`` (the first page), ``filtered`` (所属区县 = 霍山县), ``deep`` (the page after
+row 80,000, behind a cursor each server issued), ``scan`` (成立日期 ≥ 2025-12-30: a filter no index
+serves, the whole table read for a handful of rows) and ``mixed`` (issue 11: first pages on 14
+connections while 2 run the scan, beside first pages alone on 14: p50/p99 of the first pages). ``--baseline`` runs an earlier checkout's server
 beside ours (its own virtualenv, seeded by its own code), so a change is measured against the
 code before it on the same machine in the same minutes.
 
@@ -145,15 +147,39 @@ def datasette_bin() -> Path:
     return venv / "bin" / "datasette"
 
 
-def wrk(url: str, seconds: int, connections: int, script: Path | None = None, *, threads: int = 2) -> float:
-    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
+def wrk_start(url: str, seconds: int, connections: int, script: Path | None = None, *,
+              threads: int = 2) -> tuple[str, subprocess.Popen]:
+    command = ["wrk", f"-t{min(threads, connections)}", f"-c{connections}", f"-d{seconds}s", "--latency"]
     if script:
         command += ["-s", str(script)]
-    out = subprocess.run(command + [url], check=True, capture_output=True, text=True).stdout
+    return url, subprocess.Popen(command + [url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def wrk_result(started: tuple[str, subprocess.Popen], *, strict: bool = True) -> dict[str, float]:
+    """Requests/s and the 50th and 99th percentile latency (ms) of a finished wrk run.
+
+    :param strict: stop on any failed response (else count them: Datasette refuses queries over
+        its time limit, which its scans under load reach)"""
+    url, proc = started
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        raise SystemExit(f"wrk {url} exited with {proc.returncode}: {err}\n{out}")
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if non2xx:
+    if non2xx and strict:
         raise SystemExit(f"{url}: {non2xx.group(1)} failed responses\n{out}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    result = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+              "failed": float(non2xx.group(1)) if non2xx else 0.0}
+    for pct in ("50", "99"):
+        value, unit = re.search(rf"\s{pct}%\s+([\d.]+)(us|ms|s)\b", out).groups()
+        result[f"p{pct}"] = float(value) * _UNITS[unit]
+    return result
+
+
+def wrk(url: str, seconds: int, connections: int, script: Path | None = None, *, threads: int = 2) -> float:
+    return wrk_result(wrk_start(url, seconds, connections, script, threads=threads))["rps"]
 
 
 WORKLOADS = {
@@ -164,7 +190,13 @@ WORKLOADS = {
                  "{ rows pageInfo { endCursor } } }", {"w": {"所属区县": "霍山县"}}),
     "deep": ("query Rows($a: ID!, $c: String) { rows(assetId: $a, first: 100, after: $c) "
              "{ rows pageInfo { endCursor } } }", {}),
+    # A filter on a column without an index (issue 11): the table is scanned for a few rows.
+    "scan": ("query Rows($a: ID!, $w: GenericScalar) { rows(assetId: $a, where: $w, first: 100) "
+             "{ rows pageInfo { endCursor } } }", {"w": {"成立日期": {"gte": "2025-12-30"}}}),
 }
+#: ``mixed`` (issue 11): first pages on MIXED_FIRST connections while MIXED_SCAN connections run
+#: the scan, against first pages alone on MIXED_FIRST connections: their p50/p99 side by side.
+MIXED_FIRST, MIXED_SCAN = 14, 2
 
 
 def deep_cursor(base: str, key: str, asset_id: str, rows: int = 80_000) -> str:
@@ -204,8 +236,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (-t)")
-    parser.add_argument("--workloads", nargs="*", choices=sorted(WORKLOADS), default=["first"])
+    parser.add_argument("--workloads", nargs="*", choices=sorted([*WORKLOADS, "mixed"]),
+                        default=["first"])
     parser.add_argument("--no-unmetered", action="store_true", help="skip the metering-off server")
+    parser.add_argument("--scan-where", type=json.loads, default=WORKLOADS["scan"][1]["w"],
+                        help='the scan\'s filter, JSON {"column": {"op": value}} (default a late '
+                             "成立日期; a column the code under test indexes is no scan: pick another)")
     parser.add_argument("--baseline", type=Path,
                         help="another checkout with its own .venv (e.g. a git worktree of an earlier "
                              "commit): its server runs beside ours, seeded by its own code")
@@ -251,33 +287,67 @@ def main() -> None:
             for name, (proc, base) in servers.items():
                 wait_until_up(base + ("/" if name == "datasette" else "/healthz"), proc)
             scripts: dict[tuple[str, str], Path] = {}
+            needed = [w for w in WORKLOADS if w in args.workloads
+                      or (w in ("first", "scan") and "mixed" in args.workloads)]
             for name, (_, _, _, asset, secret) in variants.items():
                 base = servers[name][1]
-                for workload in args.workloads:
+                for workload in needed:
                     query, extra_vars = WORKLOADS[workload]
                     variables = {"a": asset, **extra_vars}
+                    if workload == "scan":
+                        variables["w"] = args.scan_where
                     if workload == "deep":
                         variables["c"] = deep_cursor(base, secret, asset)
                     body = json.dumps({"query": query, "variables": variables})
                     check = httpx.post(base + "/graphql", content=body, headers={
                         "Content-Type": "application/json", "Authorization": f"Bearer {secret}"}).json()
-                    assert len(check["data"]["rows"]["rows"]) == 100, check
-                    assert "*" in check["data"]["rows"]["rows"][0]["联系电话"], "masking must be on"
+                    found = len(check["data"]["rows"]["rows"])
+                    assert found < 100 if workload == "scan" else found == 100, check
+                    assert not found or "*" in check["data"]["rows"]["rows"][0]["联系电话"], "masking must be on"
                     scripts[name, workload] = wrk_script(Path(tmp) / f"{name}-{workload}.lua", body, secret)
             datasette_urls = {"first": "/db/enterprise.json?_size=100&_shape=array",
                               "filtered": "/db/enterprise.json?_size=100&_shape=array&" + urlencode({"所属区县": "霍山县"}),
-                              "deep": "/db/enterprise.json?_size=100&_shape=array&_next=80000"}
+                              "deep": "/db/enterprise.json?_size=100&_shape=array&_next=80000",
+                              "scan": "/db/enterprise.json?_size=100&_shape=array&" + urlencode(
+                                  {f"{column}__{op}": value for column, condition in args.scan_where.items()
+                                   for op, value in condition.items()})}
             results: dict[tuple[str, str], list[float]] = {}
+            latency: dict[tuple[str, str], list[dict[str, float]]] = {}
             for run in range(args.runs):
                 line = []
                 for workload in args.workloads:
-                    measured = {"datasette": wrk(servers["datasette"][1] + datasette_urls[workload],
-                                                 args.seconds, args.connections, threads=args.threads)}
+                    if workload == "mixed":
+                        for name in ["datasette", *variants]:
+                            base = servers[name][1]
+
+                            def load(w: str, connections: int) -> tuple[str, subprocess.Popen]:
+                                if name == "datasette":
+                                    return wrk_start(base + datasette_urls[w], args.seconds, connections,
+                                                     threads=args.threads)
+                                return wrk_start(base + "/graphql", args.seconds, connections,
+                                                 scripts[name, w], threads=args.threads)
+
+                            solo = wrk_result(load("first", MIXED_FIRST))
+                            first, scan = load("first", MIXED_FIRST), load("scan", MIXED_SCAN)
+                            mixed, scanning = wrk_result(first), wrk_result(scan, strict=name != "datasette")
+                            latency.setdefault((name, "solo"), []).append(solo)
+                            latency.setdefault((name, "mixed"), []).append(mixed)
+                            latency.setdefault((name, "mixed-scan"), []).append(scanning)
+                            line.append(f"mixed {name}: first p99 solo {solo['p99']:.1f} ms / mixed "
+                                        f"{mixed['p99']:.1f} ms, scans {scanning['rps']:,.0f}/s"
+                                        + (f" ({scanning['failed']:.0f} refused)" if scanning["failed"] else ""))
+                        continue
+                    stats = {"datasette": wrk_result(wrk_start(
+                        servers["datasette"][1] + datasette_urls[workload], args.seconds, args.connections,
+                        threads=args.threads))}
                     for name in variants:
-                        measured[name] = wrk(servers[name][1] + "/graphql", args.seconds, args.connections,
-                                             scripts[name, workload], threads=args.threads)
-                    for name, value in measured.items():
-                        results.setdefault((workload, name), []).append(value)
+                        stats[name] = wrk_result(wrk_start(servers[name][1] + "/graphql", args.seconds,
+                                                           args.connections, scripts[name, workload],
+                                                           threads=args.threads))
+                    measured = {name: value["rps"] for name, value in stats.items()}
+                    for name, value in stats.items():
+                        results.setdefault((workload, name), []).append(value["rps"])
+                        latency.setdefault((name, workload), []).append(value)
                     line.append(f"{workload}: " + ", ".join(f"{k} {v:,.0f}" for k, v in measured.items()))
                 print(f"run {run + 1}: " + " | ".join(line) + " req/s", flush=True)
         finally:
@@ -286,7 +356,16 @@ def main() -> None:
                 proc.wait(timeout=10)
         print(f"\nmedians of {args.runs} runs, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
               "100-row pages (req/s; ratios are medians of the per-run ratios):")
-        for workload in args.workloads:
+        for name in ["datasette", *variants] if "mixed" in args.workloads else []:
+            def median_of(kind: str, field: str) -> float:
+                return statistics.median(r[field] for r in latency[name, kind])
+
+            print(f"  mixed     {name:9} first pages p50/p99 solo {median_of('solo', 'p50'):.1f}/"
+                  f"{median_of('solo', 'p99'):.1f} ms, with {MIXED_SCAN} scanning connections "
+                  f"{median_of('mixed', 'p50'):.1f}/{median_of('mixed', 'p99'):.1f} ms "
+                  f"(p99 {median_of('mixed', 'p99') / median_of('solo', 'p99'):.2f}x solo); "
+                  f"first pages {median_of('mixed', 'rps'):,.0f}/s, scans {median_of('mixed-scan', 'rps'):,.0f}/s")
+        for workload in [w for w in args.workloads if w != "mixed"]:
             med = {name: statistics.median(results[workload, name]) for name in ["datasette", *variants]}
 
             def ratio(a: str, b: str) -> float:
@@ -300,7 +379,9 @@ def main() -> None:
             if "baseline" in med:
                 print(f" | baseline {med['baseline']:7,.0f}: ours/baseline "
                       f"{100 * (ratio('metered', 'baseline') - 1):+.1f}%", end="")
-            print()
+            p99 = {name: statistics.median(r["p99"] for r in latency[name, workload])
+                   for name in ["datasette", *variants]}
+            print(" | p99 ms " + ", ".join(f"{name} {value:.1f}" for name, value in p99.items()))
 
 
 if __name__ == "__main__":

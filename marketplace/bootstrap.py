@@ -212,7 +212,8 @@ def _assemble(settings: Settings, store_config: EventStoreConfig, datastore: Dat
         catalogue_follower=follower, entitlements_follower=entitlements_follower,
         anonymous=AnonymousAllowance(rows_per_month=settings.anonymous_rows_per_month,
                                      calls_per_minute=settings.anonymous_calls_per_minute),
-        key_use=KeyUseRecorder(api_keys.touch_api_key), cursors=cursors)
+        key_use=KeyUseRecorder(api_keys.touch_api_key), cursors=cursors,
+        scan_budget_rows=settings.scan_budget_rows)
     # Export links are judged by the access path's clock (settable in tests), like API keys.
     exports = Exports(row_access, StatementSigner(keyring, audience=EXPORT_AUDIENCE,
                                                   issuer=settings.public_url,

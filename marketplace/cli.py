@@ -16,7 +16,10 @@ from marketplace.settings import Settings
 
 #: uvicorn never believes X-Forwarded-For itself (it would, by default, from 127.0.0.1): the app
 #: applies DATABANK_TRUSTED_PROXIES (web/app.py), so one setting decides for every way of serving.
-UVICORN_OPTIONS = {"proxy_headers": False}
+#: Nor does it set up logging or write its own access log: the app's log setup
+#: (web/observability.py) formats every record, and its middleware writes the access line with
+#: the request id.
+UVICORN_OPTIONS = {"proxy_headers": False, "log_config": None, "access_log": False}
 
 
 def _settings() -> Settings:
@@ -59,7 +62,11 @@ def serve(host: str, port: int, workers: int, demo: bool | None) -> None:
     """Run the data bank (in development, seeding the demo into an empty store)."""
     import uvicorn
 
+    from marketplace.web.observability import configure_logging
+
     settings = _settings()
+    # DATABANK_LOG_FORMAT, at the level `-v` chose (main's basicConfig set it on the root).
+    configure_logging(settings.log_format, level=logging.getLogger().level)
     if demo is None:
         demo = settings.is_development
     elif demo and not settings.is_development:
@@ -212,6 +219,27 @@ def rebuild() -> None:
             click.echo(f"{name}: {applied:,} events applied in {time.perf_counter() - started:.2f} s")
     finally:
         bank.close()
+
+
+@main.command()
+def verify() -> None:
+    """Replay every aggregate of every event store and compare it with the read models; print a
+    line per difference and exit 1, or a summary and exit 0."""
+    from marketplace.services.verify import Stores, verify as verify_stores
+
+    bank = _bank()
+    try:
+        report = verify_stores(Stores(
+            catalogue=bank.catalogue, staff=bank.staff, market=bank.market,
+            metering=bank.metering, billing=bank.billing.records if bank.billing else None,
+            catalogue_view=bank.catalogue_view, entitlements_view=bank.entitlements_view,
+            datastore=bank.datastore))
+    finally:
+        bank.close()
+    for line in report.lines():
+        click.echo(line)
+    if not report.clean:
+        sys.exit(1)
 
 
 def _seed(bank: DataBank, enterprise_rows: int | None = None) -> None:

@@ -52,6 +52,21 @@ class Settings:
         fake server; ``DATABANK_STRIPE_API_BASE``)
     :param payment_grace_hours: how long after an invoice fell due a failed payment suspends the
         subscription (``DATABANK_PAYMENT_GRACE_HOURS``)
+    :param scan_budget_rows: the largest table a query may scan, when no index serves its filter
+        or order (``DATABANK_SCAN_BUDGET_ROWS``; ``none`` lifts the budget). Over it, the answer
+        is BAD_USER_INPUT naming the indexed columns. 200,000 rows is about 30-60 ms of one core
+        here (the issue measured 15 ms for 100k rows on SQLite): a scan stays a request's own
+        short cost while the 100k-row registry the benchmarks compare still scans
+    :param log_format: ``json`` (one object per line) or ``text`` (``DATABANK_LOG_FORMAT``;
+        default json in production, text in development)
+    :param metrics_allow: addresses or networks that may read ``/metrics``
+        (``DATABANK_METRICS_ALLOW``, comma-separated; default loopback; ``none`` closes it)
+    :param ready_max_lag: events a read model may lag behind its log while ``/readyz`` still
+        answers 200 (``DATABANK_READY_MAX_LAG``)
+    :param request_threads: worker threads that run requests' database work (GraphQL operations,
+        export blocks) at most at once, per process (``DATABANK_REQUEST_THREADS``; default four
+        per core: SQLite and PostgreSQL release the GIL while they work, so a few threads per
+        core keep the cores busy while others wait on a scan or the ledger's commit)
     """
 
     data_dir: Path = Path("var")
@@ -74,6 +89,11 @@ class Settings:
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     payment_grace_hours: float = 72
+    scan_budget_rows: int | None = 200_000
+    log_format: str = "text"
+    metrics_allow: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    ready_max_lag: int = 1000
+    request_threads: int = 4 * (os.cpu_count() or 1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -101,6 +121,12 @@ class Settings:
             stripe_webhook_secret=env.get("DATABANK_STRIPE_WEBHOOK_SECRET") or None,
             stripe_api_base=env.get("DATABANK_STRIPE_API_BASE") or None,
             payment_grace_hours=float(env.get("DATABANK_PAYMENT_GRACE_HOURS", "72")),
+            scan_budget_rows=_scan_budget(env.get("DATABANK_SCAN_BUDGET_ROWS")),
+            log_format=_log_format(env.get("DATABANK_LOG_FORMAT")
+                                   or ("text" if environment == "development" else "json")),
+            metrics_allow=_metrics_allow(env.get("DATABANK_METRICS_ALLOW")),
+            ready_max_lag=_ready_max_lag(env.get("DATABANK_READY_MAX_LAG", "1000")),
+            request_threads=_request_threads(env.get("DATABANK_REQUEST_THREADS")),
         )
 
     @property
@@ -119,6 +145,36 @@ class Settings:
             raise ValueError(f"DATABANK_HOLIDAYS_FILE {self.holidays_file}: {error}") from None
 
 
+def _request_threads(value: str | None) -> int:
+    """``DATABANK_REQUEST_THREADS``: a whole number from 1 to 1024 (a typo must stop the start,
+    not silently serve on one thread)."""
+    if value is None or not value.strip():
+        return Settings.request_threads
+    try:
+        threads = int(value)
+    except ValueError:
+        threads = 0
+    if not 1 <= threads <= 1024:
+        raise ValueError(f"DATABANK_REQUEST_THREADS: {value!r} is not a whole number of threads "
+                         "from 1 to 1024")
+    return threads
+
+
+def _scan_budget(value: str | None) -> int | None:
+    """``DATABANK_SCAN_BUDGET_ROWS``: a whole number of rows ≥ 1, or ``none`` (no budget)."""
+    if value is None or not value.strip():
+        return Settings.scan_budget_rows
+    if value.strip().lower() == "none":
+        return None
+    try:
+        rows = int(value.replace("_", ""))
+    except ValueError:
+        rows = 0
+    if rows < 1:
+        raise ValueError(f"DATABANK_SCAN_BUDGET_ROWS must be a whole number of rows ≥ 1 or none, not {value!r}")
+    return rows
+
+
 def _proxies(value: str) -> tuple[str, ...]:
     """``DATABANK_TRUSTED_PROXIES``: addresses and networks (CIDR), checked here so that a typo
     stops the start instead of silently trusting nobody (or everybody)."""
@@ -130,3 +186,36 @@ def _proxies(value: str) -> tuple[str, ...]:
             raise ValueError(f"DATABANK_TRUSTED_PROXIES: {item!r} is not an IP address or network "
                              "(like 10.0.0.0/8)") from None
     return proxies
+
+
+def _log_format(value: str) -> str:
+    if value not in ("json", "text"):
+        raise ValueError(f"DATABANK_LOG_FORMAT must be json or text, not {value!r}")
+    return value
+
+
+def _metrics_allow(value: str | None) -> tuple[str, ...]:
+    """``DATABANK_METRICS_ALLOW``: who may scrape ``/metrics``. Unset: loopback only; ``none``:
+    nobody (a typo must not open it, so every item is checked like the trusted proxies)."""
+    if value is None or not value.strip():
+        return Settings.metrics_allow
+    if value.strip().lower() == "none":
+        return ()
+    networks = tuple(item.strip() for item in value.split(",") if item.strip())
+    for item in networks:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ValueError(f"DATABANK_METRICS_ALLOW: {item!r} is not an IP address or network "
+                             "(like 10.0.0.0/8), nor 'none'") from None
+    return networks
+
+
+def _ready_max_lag(value: str) -> int:
+    try:
+        lag = int(value)
+    except ValueError:
+        lag = -1
+    if lag < 0:
+        raise ValueError(f"DATABANK_READY_MAX_LAG must be a whole number of events ≥ 0, not {value!r}")
+    return lag

@@ -95,5 +95,18 @@ class RateLimitedError(_RetryLaterError):
     code = "RATE_LIMITED"
 
 
+class ServiceUnavailableError(ApiError):
+    """The database cannot answer right now (down, restarting, locked): retry after
+    ``retry_after`` seconds. Sent as HTTP 503 with Retry-After, the cause never in the text."""
+
+    code = "SERVICE_UNAVAILABLE"
+    http_status = 503
+
+    def __init__(self, message: str = "The service is temporarily unavailable: retry shortly.",
+                 *, retry_after: float, **extra: Any) -> None:
+        self.retry_after = max(1, math.ceil(retry_after))
+        super().__init__(message, retry_after=self.retry_after, **extra)
+
+
 #: Codes that turn the HTTP status of the response into 429 with a Retry-After header.
 RETRY_LATER_CODES = frozenset({QuotaExceededError.code, RateLimitedError.code})

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql as _sql
 from psycopg_pool import ConnectionPool
 
-from marketplace.datastore.errors import QueryRejected, shorten
+from marketplace.datastore.errors import ImportRejected, QueryRejected, shorten
 from marketplace.datastore.importer import ImportPlan, check_table_name, duplicate_message
 from marketplace.datastore.limits import ImportLimits
 from marketplace.datastore.query import Dialect, physical
@@ -75,7 +75,9 @@ class PostgresDatastore(TableReads):
         self._meta = f'"{schema}"."{_META}"'
         self._dialect = PostgresDialect()
         self._columns: dict[str, tuple[Column, ...]] = {}
-        self._pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
+        # timeout: how long a request waits for a connection; with the database away the pool
+        # cannot make one, and the request must fail fast (503, Retry-After), not wait 30 s.
+        self._pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True, timeout=3.0,
                                     kwargs={"autocommit": True}, name=f"datastore-{schema}")
         with self._pool.connection() as conn, conn.transaction():
             # Serialise the DDL of processes starting together (concurrent CREATE ... IF NOT EXISTS races).
@@ -83,7 +85,12 @@ class PostgresDatastore(TableReads):
             conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
             conn.execute(f"CREATE TABLE IF NOT EXISTS {self._meta} (tbl text NOT NULL, pos integer NOT NULL, "
                          "name text NOT NULL, type text NOT NULL, semantic text, key boolean NOT NULL, "
-                         "PRIMARY KEY (tbl, pos))")
+                         "filterable boolean, PRIMARY KEY (tbl, pos))")
+            # Schemas made before filterable columns existed: NULL for their tables
+            # (Column.from_dict reads NULL as "the keys alone were indexed").
+            if conn.execute("SELECT 1 FROM information_schema.columns WHERE table_schema = %s AND "
+                            "table_name = %s AND column_name = 'filterable'", (schema, _META)).fetchone() is None:
+                conn.execute(f"ALTER TABLE {self._meta} ADD COLUMN filterable boolean")
 
     def close(self) -> None:
         self._pool.close()
@@ -116,12 +123,14 @@ class PostgresDatastore(TableReads):
                 for row in batch:
                     write(row)
         self._index_keys(conn, ident, plan)
+        self._index_filterable(conn, ident, plan)
         counts = ", ".join(f"COUNT({physical(i)})" for i in range(len(columns)))
         total, *filled = _one_row(conn.execute(f"SELECT COUNT(*), {counts} FROM {ident}"))
         with conn.cursor() as cur:
-            cur.executemany(f"INSERT INTO {self._meta} VALUES (%s, %s, %s, %s, %s, %s)",
-                            [(table, i, c.name, c.type.value, c.semantic.value if c.semantic else None, c.key)
-                             for i, c in enumerate(columns)])
+            cur.executemany(f"INSERT INTO {self._meta} (tbl, pos, name, type, semantic, key, filterable) "
+                            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                            [(table, i, c.name, c.type.value, c.semantic.value if c.semantic else None, c.key,
+                              c.filterable) for i, c in enumerate(columns)])
         conn.execute(f"ANALYZE {ident}")
         return plan.result(table, [total - f for f in filled])
 
@@ -144,6 +153,22 @@ class PostgresDatastore(TableReads):
             out = [_OUT.get(plan.columns[i].type) for i in keys]
             values = [f(v) if f and v is not None else v for f, v in zip(out, found[:-1])]
             raise duplicate_message(plan, values, found[-1]) from None
+
+    def _index_filterable(self, conn: psycopg.Connection, ident: str, plan: ImportPlan) -> None:
+        """An index per filterable column that is not a key (keys have theirs), built after the
+        COPY: one sorted build is much faster than keeping the index up while loading. The row
+        number rides along so that "this value, in row order" (a filter's page) and "by this
+        column, then row" (a sort's page) are read straight from the index, unsorted."""
+        for i, column in enumerate(plan.columns):
+            if column.filterable and not column.key:
+                try:
+                    with conn.transaction():
+                        conn.execute(f'CREATE INDEX ON {ident} ({physical(i)}, "_row")')
+                except psycopg.errors.ProgramLimitExceeded:
+                    # A B-tree entry holds at most about 2.7 kB: a column of long texts cannot be
+                    # indexed, so it cannot be filterable either (the publisher can say otherwise).
+                    raise ImportRejected(f'the values of column "{column.name}" are too long to index; '
+                                         "declare it not filterable", code="TOO_LARGE") from None
 
     # -- reads -------------------------------------------------------------------------------
     def _exists(self, conn: psycopg.Connection, table: str) -> bool:
@@ -170,11 +195,12 @@ class PostgresDatastore(TableReads):
         except ValueError as exc:
             raise QueryRejected(str(exc)) from None
         with self._pool.connection() as conn:
-            rows = conn.execute(f"SELECT name, type, semantic, key FROM {self._meta} WHERE tbl = %s ORDER BY pos",
-                                (table,)).fetchall()
+            rows = conn.execute(f"SELECT name, type, semantic, key, filterable FROM {self._meta} WHERE tbl = %s "
+                                "ORDER BY pos", (table,)).fetchall()
         if not rows:
             raise QueryRejected(f'no table "{shorten(table)}"')
-        columns = tuple(Column.from_dict({"name": n, "type": t, "semantic": s, "key": k}) for n, t, s, k in rows)
+        columns = tuple(Column.from_dict({"name": n, "type": t, "semantic": s, "key": k, "filterable": f})
+                        for n, t, s, k, f in rows)
         self._columns[table] = columns
         return columns
 

@@ -29,6 +29,7 @@ _META = "_datastore_columns"
 
 class SQLiteDialect(Dialect):
     placeholder = "?"
+    hide_row_order_for_ranges = True
 
     def expr(self, index: int, column_type: ColumnType) -> str:
         return f"CAST({physical(index)} AS REAL)" if column_type is ColumnType.DECIMAL else physical(index)
@@ -62,9 +63,12 @@ class SQLiteDatastore(TableReads):
         self._path = str(path)
         if not self._memory:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._local = threading.local()
         self._lock = threading.RLock()
         self._all: list[sqlite3.Connection] = []
+        # Connections not in use, most recently returned last. A connection is lent for one
+        # ``with`` block, whatever the thread: request threads come and go (the server's pool
+        # retires idle workers), and connections tied to threads piled up in ``_all`` for good.
+        self._idle: list[sqlite3.Connection] = []
         self._columns: dict[str, tuple[Column, ...]] = {}
         self._dialect = SQLiteDialect()
         with self._connection() as conn:
@@ -72,7 +76,11 @@ class SQLiteDatastore(TableReads):
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f'CREATE TABLE IF NOT EXISTS "{_META}" (tbl TEXT NOT NULL, pos INTEGER NOT NULL, '
                          "name TEXT NOT NULL, type TEXT NOT NULL, semantic TEXT, key INTEGER NOT NULL, "
-                         "PRIMARY KEY (tbl, pos))")
+                         "filterable INTEGER, PRIMARY KEY (tbl, pos))")
+            # Files made before filterable columns existed: the column is added, NULL for their
+            # tables (Column.from_dict reads NULL as "the keys alone were indexed").
+            if "filterable" not in {r[1] for r in conn.execute(f'PRAGMA table_info("{_META}")')}:
+                conn.execute(f'ALTER TABLE "{_META}" ADD COLUMN filterable INTEGER')
 
     # -- connections -------------------------------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -84,34 +92,46 @@ class SQLiteDatastore(TableReads):
         return conn
 
     class _Use:
-        def __init__(self, store: SQLiteDatastore, conn: sqlite3.Connection) -> None:
-            self.store, self.conn = store, conn
+        """One connection for one ``with`` block: the shared one under the lock (``:memory:``),
+        else an idle one (or a new one) returned to the idle list on exit."""
+
+        def __init__(self, store: SQLiteDatastore) -> None:
+            self.store = store
+            self.conn: sqlite3.Connection | None = None
 
         def __enter__(self) -> sqlite3.Connection:
-            if self.store._memory:
-                self.store._lock.acquire()
+            store = self.store
+            if store._memory:
+                store._lock.acquire()
+                self.conn = store._all[0] if store._all else store._connect()
+                return self.conn
+            with store._lock:
+                conn = store._idle.pop() if store._idle else None
+            self.conn = conn or store._connect()
             return self.conn
 
         def __exit__(self, *exc: object) -> None:
-            if self.store._memory:
-                self.store._lock.release()
+            store, conn = self.store, self.conn
+            self.conn = None
+            if store._memory:
+                store._lock.release()
+                return
+            assert conn is not None
+            if conn.in_transaction:  # an error left it mid-transaction: never lend that on
+                conn.rollback()
+            with store._lock:
+                if conn in store._all:  # not closed meanwhile by close()
+                    store._idle.append(conn)
 
     def _connection(self) -> _Use:
-        conn: sqlite3.Connection | None
-        if self._memory:
-            conn = self._all[0] if self._all else self._connect()
-        else:
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self._local.conn = self._connect()
-        return self._Use(self, conn)
+        return self._Use(self)
 
     def close(self) -> None:
         with self._lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
-        self._local = threading.local()
+            self._idle.clear()
 
     # -- import ------------------------------------------------------------------------------
     def import_version(self, table: str, source: BinaryIO, spec: ImportSpec) -> ImportResult:
@@ -140,11 +160,13 @@ class SQLiteDatastore(TableReads):
         for batch in plan.batches(BATCH):
             conn.executemany(insert, batch)
         self._index_keys(conn, table, ident, plan)
+        self._index_filterable(conn, table, ident, plan)
         counts = ", ".join(f"COUNT({physical(i)})" for i in range(len(columns)))
         total, *filled = conn.execute(f"SELECT COUNT(*), {counts} FROM {ident}").fetchone()
-        conn.executemany(f'INSERT INTO "{_META}" VALUES (?, ?, ?, ?, ?, ?)',
-                         [(table, i, c.name, c.type.value, c.semantic.value if c.semantic else None, int(c.key))
-                          for i, c in enumerate(columns)])
+        conn.executemany(f'INSERT INTO "{_META}" (tbl, pos, name, type, semantic, key, filterable) '
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         [(table, i, c.name, c.type.value, c.semantic.value if c.semantic else None, int(c.key),
+                           int(c.filterable)) for i, c in enumerate(columns)])
         return plan.result(table, [total - f for f in filled])
 
     def _index_keys(self, conn: sqlite3.Connection, table: str, ident: str, plan: ImportPlan) -> None:
@@ -166,6 +188,15 @@ class SQLiteDatastore(TableReads):
                 f'(PARTITION BY {unique} ORDER BY "_row") AS n FROM {ident} WHERE {not_null}) '
                 f'WHERE n = 2 ORDER BY "_row" LIMIT 1').fetchone()
             raise duplicate_message(plan, found[:-1], found[-1]) from None
+
+    def _index_filterable(self, conn: sqlite3.Connection, table: str, ident: str, plan: ImportPlan) -> None:
+        """An index per filterable column that is not a key (keys have theirs), built after the
+        rows are in: one sorted build is much faster than keeping the index up while inserting.
+        Decimals are indexed on the numeric expression their comparisons use."""
+        for i, column in enumerate(plan.columns):
+            if column.filterable and not column.key:
+                expr = self._dialect.expr(i, column.type)
+                conn.execute(f'CREATE INDEX "{table}__f{i}" ON {ident} ({expr})')
 
     # -- reads -------------------------------------------------------------------------------
     def _exists(self, conn: sqlite3.Connection, table: str) -> bool:
@@ -192,11 +223,12 @@ class SQLiteDatastore(TableReads):
         except ValueError as exc:
             raise QueryRejected(str(exc)) from None
         with self._connection() as conn:
-            rows = conn.execute(f'SELECT name, type, semantic, key FROM "{_META}" WHERE tbl = ? ORDER BY pos',
-                                (table,)).fetchall()
+            rows = conn.execute(f'SELECT name, type, semantic, key, filterable FROM "{_META}" WHERE tbl = ? '
+                                "ORDER BY pos", (table,)).fetchall()
         if not rows:
             raise QueryRejected(f'no table "{shorten(table)}"')
-        columns = tuple(Column.from_dict({"name": n, "type": t, "semantic": s, "key": k}) for n, t, s, k in rows)
+        columns = tuple(Column.from_dict({"name": n, "type": t, "semantic": s, "key": k, "filterable": f})
+                        for n, t, s, k, f in rows)
         self._columns[table] = columns
         return columns
 

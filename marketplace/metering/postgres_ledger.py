@@ -97,7 +97,9 @@ class PostgresQuotaLedger(BatchingLedger):
         self._options: dict[str, Any] = {"options": f"-c search_path={schema}"}
         # autocommit: a batch says BEGIN itself, in its first message (psycopg would send it
         # alone, one more round trip); the feed's methods open transactions with transaction().
-        self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True,
+        # timeout: how long a request waits for a connection; with the database away the pool
+        # cannot make one, and the request must fail fast (503, Retry-After), not wait 30 s.
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=pool_size, open=True, timeout=3.0,
                                    kwargs={**self._options, "autocommit": True})
         self._known: set[tuple[str, str]] = set()  # counter rows known to exist
         self._prepared: set[int] = set()  # backend pids whose session has _STATEMENTS

@@ -21,7 +21,9 @@ class PostgresEntitlementsView(EntitlementsView):
 
     def __init__(self, conninfo: str, schema: str = "public", *, create_tables: bool = True) -> None:
         self.schema = schema
-        self.pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True,
+        # timeout: how long a request waits for a connection; with the database away the pool
+        # cannot make one, and the request must fail fast (503, Retry-After), not wait 30 s.
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True, timeout=3.0,
                                    kwargs={"options": f"-c search_path={schema}"})
         if create_tables:
             self.create_tables()

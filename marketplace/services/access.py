@@ -23,6 +23,7 @@ from domain.metering import period_of
 from domain.subscription import Entitlement
 from marketplace.datastore import Datastore, Filter, QueryRejected
 from marketplace.datastore.cursors import CursorSealer
+from marketplace.datastore.indexes import DEFAULT_SCAN_BUDGET, check_scan_budget, indexed_names
 from marketplace.datastore.rows import OPS, Row, is_operator
 from marketplace.metering import Grant, QuotaLedger, QuotaTerms, Refusal
 from marketplace.projections.entitlements import ApiKeyRecord
@@ -123,6 +124,7 @@ class AccessPlan:
     :ivar terms: the quota terms for ``QuotaLedger.reserve``
     :ivar masker: the caller's tier over the version's columns
     :ivar tier: the name of the caller's field tier (``masked``, ``full``), for messages
+    :ivar indexed: the version's indexed (filterable) columns
     """
 
     caller: Caller
@@ -137,6 +139,7 @@ class AccessPlan:
     terms: QuotaTerms
     masker: RowMasker
     tier: str = "masked"
+    indexed: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,18 +175,21 @@ class _GenerationCache(Generic[K, V]):
 
     def __init__(self, follower: Follower | None) -> None:
         self.follower = follower
-        self.generation = -1
-        self.items: dict[K, V] = {}
+        # The generation and its items swap as one tuple: requests run on many threads, and a
+        # value loaded before the follower moved must land in the old generation's dict (thrown
+        # away), never in the new one another thread has just started.
+        self._state: tuple[int, dict[K, V]] = (-1, {})
 
     def get(self, key: K, load: Callable[[], V]) -> V:
         generation = self.follower.generation if self.follower else 0
-        if generation != self.generation:
-            self.items = {}
-            self.generation = generation
+        state = self._state
+        if state[0] != generation:
+            state = self._state = (generation, {})
+        items = state[1]
         try:
-            return self.items[key]
+            return items[key]
         except KeyError:
-            value = self.items[key] = load()
+            value = items[key] = load()
             return value
 
 
@@ -201,6 +207,8 @@ class RowAccess:
     :param key_use: records the day each API key was last used (None: not recorded)
     :param cursors: seals the cursors clients see (every worker of a deployment needs the same
         key: ``load_or_create_cursor_key`` of the data directory); a fresh key when None
+    :param scan_budget_rows: the largest table a page may scan when no index serves its filter
+        or order (``datastore.indexes``); None: no budget
     """
 
     def __init__(self, *, catalogue_view: CatalogueEntries, entitlements_view: Entitlements,
@@ -209,7 +217,8 @@ class RowAccess:
                  anonymous: AnonymousAllowance = AnonymousAllowance(),
                  clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                  key_use: KeyUseRecorder | None = None,
-                 cursors: CursorSealer | None = None) -> None:
+                 cursors: CursorSealer | None = None,
+                 scan_budget_rows: int | None = DEFAULT_SCAN_BUDGET) -> None:
         self.catalogue_view = catalogue_view
         self.entitlements_view = entitlements_view
         self.datastore = datastore
@@ -226,6 +235,7 @@ class RowAccess:
         self._maskers: dict[tuple[str, int, object, TierKey], RowMasker] = {}
         self.key_use = key_use
         self.cursors = cursors or CursorSealer.ephemeral()
+        self.scan_budget_rows = scan_budget_rows
 
     # ---- authentication support ------------------------------------------------------------
 
@@ -269,6 +279,10 @@ class RowAccess:
             raise QueryRejected(f"first must be between 1 and {MAX_PAGE}, not {first}")
         descending = bool(descending)
         plan = self.plan_access(caller, asset_id, where=where, order_by=order_by)
+        # After the column rule (FORBIDDEN first), before the cursor, the quota and the table.
+        # Exports are not budgeted: they read their rows once, in row order, whatever the filter.
+        check_scan_budget(plan.filters, order_by, indexed=plan.indexed, row_count=plan.row_count,
+                          budget=self.scan_budget_rows, hidden=(*plan.masker.masks, *plan.masker.dropped))
         binding = cursor_binding(plan, order_by, descending)
         position = None if after is None else self.cursors.open(after, binding)  # before any quota
         reservation = self.reserve(plan, first)
@@ -323,7 +337,8 @@ class RowAccess:
             caller=caller, asset_id=asset_id, department_id=entry["department_id"],
             version=version_doc["number"], table=version_doc["table"], columns=columns,
             row_count=version_doc.get("row_count"), filters=tuple(filters), subject=subject,
-            terms=grant_terms, masker=masker, tier=tier_key[0])
+            terms=grant_terms, masker=masker, tier=tier_key[0],
+            indexed=indexed_names(version_doc["columns"]))
 
     def reserve(self, plan: AccessPlan, rows_wanted: int, *, continuation: bool = False,
                 final: bool = False) -> Grant:

@@ -83,6 +83,10 @@ class EventStoreConfig:
                 # per idle worker and 4 workers exhausted PostgreSQL's default 100. The hot path
                 # (rows) touches no event store; keep one open, open up to 4 more on demand.
                 "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "4",
+                # The library retries a failed connection 10 times; with its default 5 s wait
+                # per attempt a command hung ~50 s while the database was down. 1 s per attempt
+                # bounds the wait to ~12 s before the 503 (marketplace/web/unavailable.py).
+                "POSTGRES_CONNECT_TIMEOUT": "1",
             })
         else:
             raise ValueError(f"unknown event store kind {self.kind!r}")

@@ -7,6 +7,7 @@ import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, AsyncIterator
 
+from anyio import CapacityLimiter
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -27,6 +28,10 @@ from marketplace.web.exports import exports_route
 from marketplace.web.graphiql import static_mount
 from marketplace.web.graphql_endpoint import GraphQLEndpoint, GraphQLLimits
 from marketplace.web.home import home_page
+from marketplace.web.metrics import metrics_route
+from marketplace.web.observability import RequestObservability
+from marketplace.web.readiness import readyz_route
+from marketplace.web.unavailable import unavailable_handlers
 from marketplace.web.webhooks import stripe_webhook_route
 
 if TYPE_CHECKING:
@@ -59,8 +64,12 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
     organisation_queries = OrganisationQueries(bank.entitlements_view, catch_up)
     access_application_queries = AccessApplicationQueries(bank.entitlements_view, catch_up)
 
-    async def context(request: Request) -> RequestContext:
-        # Key expiry is judged by the access path's clock, the one quotas are counted by.
+    # The worker threads requests' database work runs on (the endpoint and the export downloads).
+    limiter = CapacityLimiter(settings.request_threads)
+
+    def context(request: Request) -> RequestContext:
+        # Synchronous: run on a worker thread with the operation (the key lookup may wait on the
+        # read model). Key expiry is judged by the access path's clock, the one quotas are counted by.
         caller = authenticate(request, bank.tokens, bank.row_access.api_key,
                               now=bank.row_access.clock, key_used=bank.row_access.key_used)
         return RequestContext(
@@ -89,7 +98,7 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             access_application_queries=access_application_queries,
         )
 
-    async def authorize_upload(request: Request) -> None:
+    def authorize_upload(request: Request) -> None:
         # Known before a byte of the file is read; the key's use is recorded by the context.
         check_uploader(authenticate(request, bank.tokens, bank.row_access.api_key,
                                     now=bank.row_access.clock))
@@ -98,16 +107,16 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
         schema.graphql_schema, context_factory=context, limits=GraphQLLimits(),
         introspection=settings.is_development, graphiql=settings.is_development,
         max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes,
-        authorize_upload=authorize_upload, logger=log)
+        authorize_upload=authorize_upload, logger=log, limiter=limiter)
 
-    async def healthz(request: Request) -> JSONResponse:
+    def healthz(request: Request) -> JSONResponse:  # sync: Starlette runs it on a worker thread
         # Ready when the event store answers; report how far the catalogue read model lags.
         head = bank.catalogue.recorder.max_notification_id() or 0
         position = bank.catalogue_view.position()
         return JSONResponse({"status": "ok", "events": head, "catalogue_position": position,
                              "catalogue_lag": head - position})
 
-    async def home(request: Request) -> HTMLResponse:
+    def home(request: Request) -> HTMLResponse:  # sync: its catalogue reads stay off the loop
         return home_page(bank, graphiql=settings.is_development)
 
     @contextlib.asynccontextmanager
@@ -124,16 +133,24 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
             Route("/", home),
             endpoint.route("/graphql"),
             Route("/healthz", healthz),
+            readyz_route(bank, settings.ready_max_lag),
+            metrics_route((bank.catalogue_follower, bank.entitlements_follower),
+                          settings.metrics_allow),
             Route("/.well-known/jwks.json", jwks_endpoint(bank.keyring)),
-            exports_route(bank.exports),
+            exports_route(bank.exports, limiter=limiter),
             stripe_webhook_route(bank.billing, settings.stripe_webhook_secret,
                                  max_body_bytes=settings.max_body_bytes),
             static_mount(),
         ],
         lifespan=lifespan,
+        # The database away (restarting, locked) under any route: 503 + Retry-After, not 500.
+        exception_handlers=unavailable_handlers(),
         # The client address (anonymous allowances, login throttling) comes from forwarded
         # headers only when the peer is a configured proxy; the server itself trusts none
         # (`databank serve` runs uvicorn without proxy headers).
-        middleware=[Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
-        if settings.trusted_proxies else [],
+        # Request ids, the access log and the request metrics inside it: they see the client
+        # address the proxy headers decided.
+        middleware=[*([Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))]
+                      if settings.trusted_proxies else []),
+                    Middleware(RequestObservability)],
     )

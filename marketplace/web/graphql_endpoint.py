@@ -48,8 +48,22 @@ HTTP status
     another content type. An ``ApiError`` raised by the context factory (a bad token, say) refuses
     the request with its ``http_status`` (401, 403, 429 ...); any other exception there is 500.
 
+Threads
+    The event loop only parses, validates (cached) and moves bytes. Building the context,
+    executing the operation, settling held grants and encoding the answer run on a worker thread
+    (``anyio.to_thread``) under the ``limiter`` — at most that many at once — because resolvers
+    wait on databases and graphql-core's ``execute`` is synchronous: on the loop, one table scan
+    stalled every other request. An async resolver (the upload's) leaves its remainder to be
+    awaited back on the loop.
+
+Database unavailable
+    A resolver or the context failing because the database cannot answer (PostgreSQL down or
+    restarting, a pool timeout, SQLite locked beyond its timeout: :mod:`marketplace.web.unavailable`)
+    answers 503 ``SERVICE_UNAVAILABLE`` with ``Retry-After``; the cause is logged, never sent.
+
 Context
-    ``await context_factory(request)`` gives the context object (an :class:`EndpointContext`:
+    ``context_factory(request)`` (called on the worker thread; awaited on the loop when it is a
+    coroutine function) gives the context object (an :class:`EndpointContext`:
     the data bank's is :class:`~marketplace.api.context.RequestContext`); the endpoint sets its
     ``request``. After execution ``context.response_headers`` (dict) is merged into the HTTP
     headers and ``context.response_extensions`` (dict) into the response's ``extensions``.
@@ -67,12 +81,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, MutableSequence
 from dataclasses import dataclass
 from decimal import Decimal
-from inspect import isawaitable
+from inspect import isawaitable, iscoroutinefunction
 from typing import Any, Protocol
 
 import orjson
+from anyio import CapacityLimiter, to_thread
 from graphql import (
     ExecutionContext,
+    ExecutionResult,
     GraphQLError,
     GraphQLSchema,
     GraphQLSyntaxError,
@@ -90,8 +106,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from marketplace.api.errors import RETRY_LATER_CODES, ApiError
+from marketplace.api.errors import RETRY_LATER_CODES, ApiError, ServiceUnavailableError
 from marketplace.web.graphiql import graphiql_response
+from marketplace.web.observability import current_request_id
 from marketplace.web.graphql_limits import (
     GraphQLLimits,
     OperationShape,
@@ -107,6 +124,7 @@ from marketplace.web.graphql_upload import (
     limited_receive,
     read_multipart,
 )
+from marketplace.web.unavailable import RETRY_AFTER_SECONDS, is_database_unavailable
 
 __all__ = ["EndpointContext", "GraphQLEndpoint", "GraphQLLimits", "ORJSONResponse"]
 
@@ -115,6 +133,7 @@ PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 BAD_USER_INPUT = "BAD_USER_INPUT"
 INTERNAL = "INTERNAL_SERVER_ERROR"
+UNAVAILABLE = ServiceUnavailableError.code
 
 
 
@@ -143,7 +162,9 @@ class EndpointContext(Protocol):
     def grants(self) -> MutableSequence[HeldGrant]: ...
 
 
-ContextFactory = Callable[[Request], Awaitable[EndpointContext]]
+#: Builds a request's context. A synchronous factory runs on the worker thread with the
+#: operation (it may wait on a database: an API key's lookup); an async one runs on the loop.
+ContextFactory = Callable[[Request], EndpointContext] | Callable[[Request], Awaitable[EndpointContext]]
 
 
 def _json_default(value: Any) -> Any:
@@ -229,9 +250,11 @@ class GraphQLEndpoint:
         max_upload_bytes: int = 50 * 2**20,
         max_body_bytes: int = 2 * 2**20,
         max_upload_files: int = 100,
-        authorize_upload: Callable[[Request], Awaitable[None]] | None = None,
+        authorize_upload: Callable[[Request], Awaitable[None]] | Callable[[Request], None]
+        | None = None,
         logger: logging.Logger | None = None,
         cache_size: int = 512,
+        limiter: CapacityLimiter | None = None,
     ) -> None:
         """:param schema: a graphql-core schema (``graphene.Schema(...).graphql_schema``).
         :param context_factory: builds the context of a request (identity, services ...).
@@ -242,13 +265,18 @@ class GraphQLEndpoint:
         :param max_upload_bytes: largest multipart (upload) request body.
         :param max_body_bytes: largest JSON request body.
         :param max_upload_files: most files in one multipart request.
-        :param authorize_upload: awaited before a multipart body is read; raises an
-            :class:`ApiError` (401, 403) to refuse the request with not a byte of it spooled.
+        :param authorize_upload: called before a multipart body is read (on a worker thread
+            unless it is async); raises an :class:`ApiError` (401, 403) to refuse the request
+            with not a byte of it spooled.
         :param logger: where masked internal errors are logged with their reference.
         :param cache_size: validated query texts kept (LRU); 0 turns the cache off.
+        :param limiter: the worker threads operations run on at most at once (shared with the
+            other routes that wait on the databases); anyio's default limiter when None.
         """
         self.schema = schema
         self.context_factory = context_factory
+        self._async_factory = iscoroutinefunction(context_factory)
+        self.limiter = limiter
         self.limits = limits
         self.introspection = introspection
         self.graphiql = graphiql
@@ -331,10 +359,14 @@ class GraphQLEndpoint:
                                      "cross-site request forgery.")
         if self.authorize_upload is not None:
             try:
-                await self.authorize_upload(request)
-            except ApiError as exc:  # the body stays unread: close rather than drain it
-                return _error_response(exc.http_status, exc.message, exc.code,
-                                       headers={"Connection": "close"}, **exc.extra)
+                if iscoroutinefunction(self.authorize_upload):
+                    await self.authorize_upload(request)
+                else:
+                    await to_thread.run_sync(self.authorize_upload, request, limiter=self.limiter)
+            except Exception as exc:  # the body stays unread: close rather than drain it
+                refusal = self._context_failed(exc)
+                refusal.headers["Connection"] = "close"
+                return refusal
         limit = self.max_upload_bytes
         length = declared_length(request)
         if length is not None and length > limit:
@@ -377,6 +409,8 @@ class GraphQLEndpoint:
         if prepared.refusal is not None:
             return Response(prepared.refusal, status_code=400, media_type="application/json")
         operation = self._select(prepared, operation_name)
+        # For the request metrics (web/observability.py): which operation this request ran.
+        request.state.graphql_operation = operation.node.name.value if operation.node.name else None
         if operation.kind is not OperationType.QUERY:
             if over_get:
                 raise _RequestError(405, f"A {operation.kind.value} cannot be sent with GET: use "
@@ -390,26 +424,73 @@ class GraphQLEndpoint:
                 return ORJSONResponse({"errors": [e.formatted for e in limit_errors]},
                                       status_code=400)
 
-        try:
-            context = await self.context_factory(request)
-        except ApiError as exc:
-            return _error_response(exc.http_status, exc.message, exc.code,
-                                   headers=self._retry_after([exc.extensions]),
-                                   **exc.extra)
-        except Exception:
-            reference = secrets.token_hex(6)
-            self.logger.exception("GraphQL context failed (reference %s)", reference)
-            return _error_response(500, f"Internal server error (reference {reference})", INTERNAL,
-                                   reference=reference)
-        context.request = request
-
         document: Any = prepared.document  # set whenever there is no refusal
+        context: EndpointContext | None = None
+        if self._async_factory:
+            try:
+                context = await self.context_factory(request)  # type: ignore[misc]
+            except Exception as exc:
+                return self._context_failed(exc)
+        # Everything that may wait on a database — a key lookup, the resolvers' reads, the quota
+        # ledger, settling held grants, encoding the answer — runs on a worker thread, at most
+        # ``threads`` at once: the event loop only moves bytes, so one slow query never stalls
+        # the other requests (graphql-core's execute is synchronous).
+        outcome = await to_thread.run_sync(self._execute, request, context, document, variables,
+                                           operation_name, limiter=self.limiter)
+        if isinstance(outcome, Response):
+            return outcome
+        # An async resolver (an upload's, which hops to threads itself) left the rest of the
+        # operation to be awaited here, on the loop.
+        context, pending = outcome
+        try:
+            result = await pending
+        except Exception as exc:  # pragma: no cover - graphql-core turns resolver errors into errors
+            return self._unexpected(exc, "GraphQL execution failed")
+        return await to_thread.run_sync(self._respond, context, result, limiter=self.limiter)
+
+    def _execute(self, request: Request, context: EndpointContext | None, document: DocumentNode,
+                 variables: dict[str, Any], operation_name: str | None
+                 ) -> Response | tuple[EndpointContext, Awaitable[ExecutionResult]]:
+        """On a worker thread: the context (a synchronous factory's), the execution, the answer."""
+        if context is None:
+            try:
+                context = self.context_factory(request)  # type: ignore[assignment]
+            except Exception as exc:
+                return self._context_failed(exc)
+            assert context is not None
+        context.request = request
         result = execute(self.schema, document, variable_values=variables,
                          operation_name=operation_name, context_value=context,
                          execution_context_class=_ExecutionContext,
                          hide_suggestions=self._hide_suggestions)
         if isawaitable(result):
-            result = await result
+            return context, result
+        return self._respond(context, result)
+
+    def _context_failed(self, exc: Exception) -> Response:
+        if isinstance(exc, ApiError):
+            return _error_response(exc.http_status, exc.message, exc.code,
+                                   headers=self._retry_after([exc.extensions]), **exc.extra)
+        if is_database_unavailable(exc):
+            return self._unavailable(exc, "GraphQL context")
+        return self._unexpected(exc, "GraphQL context failed")
+
+    def _unexpected(self, exc: Exception, what: str) -> Response:
+        reference = secrets.token_hex(6)
+        self.logger.error("%s (reference %s)", what, reference,
+                          exc_info=(type(exc), exc, exc.__traceback__))
+        return _error_response(500, f"Internal server error (reference {reference})", INTERNAL,
+                               reference=reference)
+
+    def _unavailable(self, exc: BaseException, where: str) -> Response:
+        # Logged without a traceback: the database being away is an operational event, and its
+        # text (hosts, ports, SQL) stays out of the response.
+        self.logger.warning("database unavailable in %s: %s", where, type(exc).__name__)
+        error = ServiceUnavailableError(retry_after=RETRY_AFTER_SECONDS)
+        return _error_response(503, error.message, error.code,
+                               headers={"Retry-After": str(error.retry_after)}, **error.extra)
+
+    def _respond(self, context: EndpointContext, result: ExecutionResult) -> Response:
         held = context.grants
         if held:
             self._finish_held(held, result.data)
@@ -427,6 +508,10 @@ class GraphQLEndpoint:
             if retry is not None:
                 status = 429
                 headers = {**(headers or {}), **retry}
+            if any(e["extensions"].get("code") == UNAVAILABLE for e in errors):
+                # The database went away under the operation: the whole answer is "retry".
+                status = 503
+                headers = {**(headers or {}), "Retry-After": str(RETRY_AFTER_SECONDS)}
             body["errors"] = errors
         else:
             body["data"] = result.data
@@ -471,13 +556,19 @@ class GraphQLEndpoint:
     def _format(self, error: GraphQLError) -> dict[str, Any]:
         original = error.original_error
         formatted: dict[str, Any]
-        if original is not None and not isinstance(original, (ApiError, GraphQLError)):
+        if original is not None and is_database_unavailable(original):
+            self.logger.warning("database unavailable at %s: %s",
+                                ".".join(map(str, error.path or ())), type(original).__name__)
+            unavailable = ServiceUnavailableError(retry_after=RETRY_AFTER_SECONDS)
+            formatted = {"message": unavailable.message}
+            extensions: dict[str, Any] = unavailable.extensions
+        elif original is not None and not isinstance(original, (ApiError, GraphQLError)):
             reference = secrets.token_hex(6)
             self.logger.error("GraphQL resolver failed at %s (reference %s)",
                               ".".join(map(str, error.path or ())), reference,
                               exc_info=(type(original), original, original.__traceback__))
             formatted = {"message": f"Internal server error (reference {reference})"}
-            extensions: dict[str, Any] = {"code": INTERNAL, "reference": reference}
+            extensions = {"code": INTERNAL, "reference": reference}
         else:
             formatted = {"message": error.message}
             extensions = error.extensions or {}
@@ -488,6 +579,9 @@ class GraphQLEndpoint:
                                       for loc in error.locations]
         if error.path:
             formatted["path"] = error.path
+        request_id = current_request_id()
+        if request_id is not None:  # a new dict: error.extensions may be shared
+            extensions = {**extensions, "requestId": request_id}
         formatted["extensions"] = extensions
         return formatted
 
