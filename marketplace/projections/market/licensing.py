@@ -50,10 +50,9 @@ class QuotasDoc(TypedDict, total=False):
     rate_limit_per_minute: int | None
 
 
-class PlanDoc(TypedDict):
-    """Kind ``plan``, keyed by the plan's id; ``asset`` is the asset, ``extra`` the template."""
+class PlanTerms(TypedDict):
+    """What a plan offers: shared by the plan's document and the snapshot a subscription keeps."""
 
-    id: str
     asset_id: str
     name: str
     licence_template_id: str
@@ -64,6 +63,12 @@ class PlanDoc(TypedDict):
     #: information item → masked / full / dropped
     item_overrides: dict[str, str]
     retired: bool
+
+
+class PlanDoc(PlanTerms):
+    """Kind ``plan``, keyed by the plan's id; ``asset`` is the asset, ``extra`` the template."""
+
+    id: str
     defined_at: str
 
 

@@ -11,24 +11,15 @@ from marketplace.projections.market.documents import (
     Handler,
     Row,
 )
-from marketplace.projections.market.licensing import PriceDoc, QuotasDoc
+from marketplace.projections.market.licensing import PlanTerms
 from marketplace.projections.market.notifications import notify
 
 
-class PlanSnapshot(TypedDict):
+class PlanSnapshot(PlanTerms):
     """The plan's values copied into a subscription when it starts or renews
     (``domain.licensing.Plan.record``)."""
 
     plan_id: str
-    asset_id: str
-    name: str
-    licence_template_id: str
-    price: PriceDoc
-    quotas: QuotasDoc
-    overage: str
-    field_tier: str
-    item_overrides: dict[str, str]
-    retired: bool
 
 
 class SubscriptionDoc(TypedDict):
