@@ -20,7 +20,10 @@ change (a suspended subscription is not suspended again, an active one is "kept 
 second handling changes nothing more and only records the receipt. The reverse order (receipt
 first) would lose the change for good on such a crash. Concurrent handlers of one subscription
 still meet: the loser's watermark save collides (or the market refuses a transition the
-fresh status no longer allows) and it decides again on the fresh state. One narrow race is left
+fresh status no longer allows) and it decides again on the fresh state. Every change is bound
+to the subscription's version it was decided on (``expected_version``): a delivery that decided on
+an older state, while another delivery moved the subscription, is refused by the market and
+decides again, so a stale decision never lands on a newer state. One narrow race is left
 that the single store closed: a handler that decided "no change" on a status another handler of
 the same subscription is about to change (both in flight within milliseconds) keeps its decision;
 Stripe sends one subscription's events seconds apart, and the next event corrects the status.
@@ -398,6 +401,9 @@ class Billing:
         """What the event does to the subscription as it is now: (outcome, the change)."""
         status = subscription.lifecycle
         market, sid = self.subscriptions, str(subscription.id)
+        # Every change is bound to the version it was decided on: a change decided on an older
+        # state (another delivery moved the subscription meanwhile) is refused and decided again.
+        version = subscription.version
         if status in (SubscriptionStatus.REVOKED, SubscriptionStatus.EXPIRED):
             return f"ignored: the subscription is {status.value}", None
         if kind == "checkout.session.completed":
@@ -411,7 +417,7 @@ class Billing:
             if created - first_due < self.grace.total_seconds():
                 return "payment failed: within the grace period", None
             return "suspended", partial(
-                market.suspend_subscription, sid,
+                market.suspend_subscription, sid, expected_version=version,
                 reason=f"payment failed (invoice {obj.get('id')}, event {event_id})")
         if kind in ("customer.subscription.created", "customer.subscription.updated"):
             stripe_status = obj.get("status") if isinstance(obj.get("status"), str) else None
@@ -419,13 +425,15 @@ class Billing:
                 return self._forward_to_active(subscription, event_id)
             if stripe_status == "unpaid" and status is SubscriptionStatus.ACTIVE:
                 return "suspended", partial(
-                    market.suspend_subscription, sid,
+                    market.suspend_subscription, sid, expected_version=version,
                     reason=f"unpaid at the payment provider (event {event_id})")
             if stripe_status == "canceled":
-                return "expired", partial(market.expire_subscription, sid, at=self.clock())
+                return "expired", partial(market.expire_subscription, sid, at=self.clock(),
+                                          expected_version=version)
             return f"noted: provider status {stripe_status}", None
         if kind == "customer.subscription.deleted":
-            return "expired", partial(market.expire_subscription, sid, at=self.clock())
+            return "expired", partial(market.expire_subscription, sid, at=self.clock(),
+                                      expected_version=version)
         return "ignored: not an event the bank acts on", None
 
     def _forward_to_active(self, subscription: Subscription, event_id: str
@@ -433,10 +441,11 @@ class Billing:
         sid = str(subscription.id)
         if subscription.lifecycle is SubscriptionStatus.PENDING_PAYMENT:
             return "activated", partial(self.subscriptions.activate_subscription, sid,
-                                        reference=event_id)
+                                        reference=event_id, expected_version=subscription.version)
         if subscription.lifecycle is SubscriptionStatus.SUSPENDED:
             return "reinstated", partial(self.subscriptions.reinstate_subscription, sid,
-                                         reference=event_id)
+                                         reference=event_id,
+                                         expected_version=subscription.version)
         return "kept active", None
 
     # ---- status ------------------------------------------------------------------------

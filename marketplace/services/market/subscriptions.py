@@ -11,7 +11,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.actors import Actor
 from domain.access_application import AccessApplication
 from domain.calendar import china_date
-from domain.errors import AlreadyExistsError, NotFoundError
+from domain.errors import AlreadyExistsError, InvalidStateError, NotFoundError
 from domain.licensing import LicenceTemplate, Plan
 from domain.metadata import OpenType
 from domain.subscription import Subscription, SubscriptionStatus
@@ -87,19 +87,36 @@ class Subscriptions:
 
     # ---- billing (called by the billing gateway's webhooks) ------------------------------
 
-    def activate_subscription(self, subscription_id: str, *, reference: str) -> Subscription:
-        return self.market.change(Subscription, subscription_id, "subscription", "subscription_id",
-                                  lambda s: s.activate(reference))
+    def activate_subscription(self, subscription_id: str, *, reference: str,
+                              expected_version: int | None = None) -> Subscription:
+        """:param expected_version: change only the subscription as it was when the caller
+            decided (billing decides from a provider event, then changes): another version
+            raises InvalidStateError, so the caller decides again on the fresh state"""
+        return self._change(subscription_id, expected_version, lambda s: s.activate(reference))
 
-    def suspend_subscription(self, subscription_id: str, *, reason: str) -> Subscription:
-        return self.market.change(Subscription, subscription_id, "subscription", "subscription_id",
-                                  lambda s: s.suspend(reason))
+    def suspend_subscription(self, subscription_id: str, *, reason: str,
+                             expected_version: int | None = None) -> Subscription:
+        return self._change(subscription_id, expected_version, lambda s: s.suspend(reason))
 
-    def reinstate_subscription(self, subscription_id: str, *, reference: str = "") -> Subscription:
-        return self.market.change(Subscription, subscription_id, "subscription", "subscription_id",
-                                  lambda s: s.reinstate(reference))
+    def reinstate_subscription(self, subscription_id: str, *, reference: str = "",
+                               expected_version: int | None = None) -> Subscription:
+        return self._change(subscription_id, expected_version, lambda s: s.reinstate(reference))
 
-    def expire_subscription(self, subscription_id: str, *, at: datetime) -> Subscription:
+    def expire_subscription(self, subscription_id: str, *, at: datetime,
+                            expected_version: int | None = None) -> Subscription:
         """The subscriber cancelled at the payment provider; expiring twice changes nothing."""
-        return self.market.change(Subscription, subscription_id, "subscription", "subscription_id",
-                                  lambda s: s.expire(at))
+        return self._change(subscription_id, expected_version, lambda s: s.expire(at))
+
+    def _change(self, subscription_id: str, expected_version: int | None,
+                command: Callable[[Subscription], object]) -> Subscription:
+        def guarded(subscription: Subscription) -> None:
+            # Checked on the reloaded aggregate inside the market's retry: a writer in between
+            # moves the version (and a concurrent save collides), so a decision taken on an
+            # older state never lands on a newer one.
+            if expected_version is not None and subscription.version != expected_version:
+                raise InvalidStateError("the subscription changed since this change was decided",
+                                        field="subscription_id")
+            command(subscription)
+
+        return self.market.change(Subscription, subscription_id, "subscription",
+                                  "subscription_id", guarded)
