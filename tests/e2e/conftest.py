@@ -105,11 +105,16 @@ def _kill_group(process: subprocess.Popen) -> None:
 
 
 def start_server(data_dir: Path, log_dir: Path, *, demo: bool = False, workers: int = 1,
-                 database_url: str | None = None) -> Server:
-    """Start ``databank serve`` and wait until ``/healthz`` answers 200."""
+                 database_url: str | None = None,
+                 environment: dict[str, str] | None = None) -> Server:
+    """Start ``databank serve`` and wait until ``/healthz`` answers 200.
+
+    :param environment: more ``DATABANK_*`` settings (e.g. Stripe pointed at the fake Stripe)
+    """
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     env = server_environment(data_dir, database_url=database_url, public_url=base_url)
+    env.update(environment or {})
     arguments = ["serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
                  "--demo" if demo else "--no-demo"]
     log_dir.mkdir(parents=True, exist_ok=True)
