@@ -10,6 +10,7 @@ entries without the read model's indexes (what a naive implementation would do).
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sqlite3
 import statistics
@@ -93,6 +94,7 @@ def main() -> None:
     parser.add_argument("--assets", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--verbose", action="store_true", help="print the slowest queries")
+    parser.add_argument("--json", type=Path, help="also write the medians as JSON to this file")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         config = EventStoreConfig(kind="sqlite", directory=Path(tmp) / "events")
@@ -140,6 +142,12 @@ def main() -> None:
         print(f"baseline (LIKE scan over the JSON docs, no index): p95 median "
               f"{statistics.median(baselines):.2f} ms; ratio {statistics.median(baselines) / statistics.median(p95s):.1f}x")
         app.close()
+        if args.json:
+            args.json.write_text(json.dumps({
+                "assets": args.assets, "events": events, "runs": args.runs,
+                "search_p95_ms": round(statistics.median(p95s), 3),
+                "baseline_like_scan_p95_ms": round(statistics.median(baselines), 3),
+                "rebuild_seconds": round(statistics.median(rebuilds), 3)}, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

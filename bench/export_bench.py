@@ -131,6 +131,8 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--tier", choices=("masked", "full"), default="masked")
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--json", type=Path, default=OUT / "export_bench.json",
+                        help="where to write the summary (default bench/out/export_bench.json)")
     args = parser.parse_args()
     data_dir = OUT / f"export-{args.rows}" / "data"
     asset_id, key, table = seed(data_dir, args.rows, args.tier)
@@ -171,7 +173,7 @@ def main() -> None:
         "server_hwm_kb_before": before["VmHWM"], "server_hwm_kb_after": after["VmHWM"],
         "peak_rss_growth_mb": round((after["VmHWM"] - before["VmHWM"]) / 1024, 1),
     }
-    (OUT / "export_bench.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(json.dumps(summary, indent=2))
 
 

@@ -183,6 +183,7 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--filterable", default="成立日期,所属区县",
                         help="comma-separated columns declared filterable ('' for none)")
+    parser.add_argument("--json", type=Path, help="also write the medians as JSON to this file")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -225,6 +226,13 @@ def main() -> None:
         baseline = "COPY of text columns" if postgres_url else "csv.reader+executemany"
         print(f"baseline {baseline}: {base:,.0f} rows/s, peak RSS {base_rss:.0f} MB; "
               f"datastore/baseline = {rate / base:.2f}")
+        if args.json:
+            args.json.write_text(json.dumps({
+                "backend": args.backend, "rows": args.rows, "runs": args.runs,
+                "filterable": [c for c in args.filterable.split(",") if c],
+                "rows_per_second": round(rate), "peak_rss_mb": round(rss, 1),
+                "baseline": baseline, "baseline_rows_per_second": round(base),
+                "baseline_peak_rss_mb": round(base_rss, 1)}, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

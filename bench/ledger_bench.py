@@ -11,6 +11,7 @@ Medians of 3 runs. Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -69,6 +70,10 @@ def median_of(make, hot: bool) -> float:
     return statistics.median(rates)
 
 
+#: what the run measured, for ``--json``: {"PostgreSQL spread": {"single": ..., "group": ...}, ...}
+RESULTS: dict[str, dict[str, float]] = {}
+
+
 def report(name: str, make_single, make_grouped) -> None:
     for hot in (False, True):
         single = median_of(make_single, hot)
@@ -76,6 +81,8 @@ def report(name: str, make_single, make_grouped) -> None:
         label = "hot (1 subject)" if hot else f"spread ({THREADS} subjects)"
         print(f"{name:10s} {label:22s} one txn/record {single:9,.0f}/s   group commit "
               f"{grouped:9,.0f}/s   ratio {grouped / single:5.1f}x", flush=True)
+        RESULTS[f"{name} {'hot' if hot else 'spread'}"] = {
+            "threads": THREADS, "one_transaction_per_record": round(single), "group_commit": round(grouped)}
 
 
 def _process_worker(url: str, schema: str, hot: bool, seconds: float, threads: int, out) -> None:
@@ -106,12 +113,18 @@ def processes_rate(url: str, schema: str, hot: bool, n: int = 4) -> float:
 
 
 def main() -> None:
-    global THREADS
+    global THREADS, SECONDS, RUNS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=THREADS,
                         help="concurrent callers per process (the group committer's batches grow with them)")
-    THREADS = parser.parse_args().threads
-    print(f"{THREADS} threads, {SECONDS:.0f} s per run, median of {RUNS} runs")
+    parser.add_argument("--seconds", type=float, default=SECONDS, help="length of one run")
+    parser.add_argument("--runs", type=int, default=RUNS, help="runs per figure (the median is reported)")
+    parser.add_argument("--no-processes", action="store_true",
+                        help="skip the 4-process PostgreSQL figures (they take the longest)")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    args = parser.parse_args()
+    THREADS, SECONDS, RUNS = args.threads, args.seconds, args.runs
+    print(f"{THREADS} threads, {SECONDS:g} s per run, median of {RUNS} runs")
     url = os.environ.get("DATABANK_BENCH_POSTGRES_URL") or os.environ.get("DATABANK_TEST_POSTGRES_URL")
     if url:
         import psycopg
@@ -127,11 +140,13 @@ def main() -> None:
                    lambda: PostgresQuotaLedger(url, schema, group_commit=False, pool_size=THREADS,
                                                create_tables=False),
                    lambda: PostgresQuotaLedger(url, schema, create_tables=False))
-            for hot in (False, True):
+            for hot in (False, True) if not args.no_processes else ():
                 rate = statistics.median(processes_rate(url, schema, hot) for _ in range(RUNS))
                 label = "hot (1 subject)" if hot else f"spread ({THREADS}/process)"
                 print(f"PostgreSQL {label:22s} 4 processes x {THREADS} threads, group commit "
                       f"{rate:9,.0f}/s", flush=True)
+                RESULTS[f"PostgreSQL 4 processes {'hot' if hot else 'spread'}"] = {
+                    "threads": THREADS, "group_commit": round(rate)}
         finally:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
@@ -142,6 +157,9 @@ def main() -> None:
         SQLiteQuotaLedger(path).close()
         report("SQLite", lambda: SQLiteQuotaLedger(path, group_commit=False),
                lambda: SQLiteQuotaLedger(path))
+    if args.json:
+        args.json.write_text(json.dumps({"seconds": SECONDS, "runs": RUNS, "postgres": bool(url),
+                                         "figures": RESULTS}, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

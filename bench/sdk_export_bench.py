@@ -49,6 +49,8 @@ def main() -> None:
     parser.add_argument("--tier", choices=("masked", "full"), default="full")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--formats", default="parquet,csv")
+    parser.add_argument("--json", type=Path, default=OUT / "sdk_export_bench.json",
+                        help="where to write the summary (default bench/out/sdk_export_bench.json)")
     args = parser.parse_args()
     data_dir = OUT / f"export-{args.rows}" / "data"
     asset_id, key, _ = seed(data_dir, args.rows, args.tier)
@@ -93,7 +95,7 @@ def main() -> None:
         server.wait(20)
         log.close()
     summary["client_peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
-    (OUT / "sdk_export_bench.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    args.json.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(json.dumps(summary, indent=2))
 
 
