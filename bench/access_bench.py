@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/access_bench.py [--runs 3] [--seconds 10] [--connections 16] [--threads 2]
         [--workloads first filtered deep scan mixed] [--baseline /path/to/earlier/checkout] [--no-unmetered]
+        [--postgres postgresql://postgres@127.0.0.1:5432/test --workers 2]
 
 1. Seeds the Lu'an demo (100,000-row enterprise registry) into a temporary data directory, then
    adds an unlimited plan (masked tier), a subscription and an API key for the demo startup.
@@ -18,6 +19,11 @@ serves, the whole table read for a handful of rows) and ``mixed`` (issue 11: fir
 connections while 2 run the scan, beside first pages alone on 14: p50/p99 of the first pages). ``--baseline`` runs an earlier checkout's server
 beside ours (its own virtualenv, seeded by its own code), so a change is measured against the
 code before it on the same machine in the same minutes.
+
+``--postgres URL`` serves the bank from PostgreSQL instead of SQLite files: a fresh schema
+(``bench_<pid>``, dropped at the end) seeded by the same code, then ``databank serve --workers N``
+(``--workers``, default 1; N > 1 is uvicorn's worker processes on ``marketplace.asgi``, as in
+production). Datasette still serves its SQLite copy of the same rows.
 
 Targets (issue 3): ours ≥ 5× Datasette's throughput; metering off at most 15% faster than on.
 Issue 9: the column rule and opaque cursors cost at most 5% against the baseline.
@@ -68,15 +74,18 @@ def wait_until_up(url: str, proc: subprocess.Popen, seconds: float = 60) -> None
 
 
 def seed(data_dir: Path, *, root: Path = ROOT, for_datasette: bool = True,
-         full_columns: tuple[str, ...] = ()) -> tuple[str, str]:
+         full_columns: tuple[str, ...] = (), database_url: str | None = None) -> tuple[str, str]:
     """The demo plus an unlimited masked plan, subscription and key; returns (asset id, key).
 
     :param root: the checkout whose code seeds (this interpreter's virtualenv must hold it)
     :param for_datasette: also copy the rows into Datasette's SQLite file
     :param full_columns: columns the plan leaves unmasked (so that two versions of the code
         mask the same columns, e.g. 住所, which detection masks since issue 9)
+    :param database_url: seed a PostgreSQL deployment (``DATABANK_DATABASE_URL``) instead
     """
     env = {**os.environ, "DATABANK_DATA_DIR": str(data_dir)}
+    if database_url:
+        env["DATABANK_DATABASE_URL"] = database_url
     subprocess.run([str(VENV_BIN / "databank"), "demo"], env=env, check=True, capture_output=True)
     sys.path.insert(0, str(root))
     from domain.actors import Actor, Role
@@ -84,7 +93,7 @@ def seed(data_dir: Path, *, root: Path = ROOT, for_datasette: bool = True,
     from marketplace.projections.catalogue_view import CatalogueQuery
     from marketplace.settings import Settings
 
-    bank = build(Settings(data_dir=data_dir))
+    bank = build(Settings(data_dir=data_dir, database_url=database_url))
     try:
         bank.catalogue_follower.catch_up()
         bank.entitlements_follower.catch_up()
@@ -230,6 +239,24 @@ def seed_with(python: Path, root: Path, data_dir: Path, full_columns: tuple[str,
     return seeded["asset"], seeded["key"]
 
 
+def postgres_schema(url: str) -> tuple[str, str]:
+    """A fresh schema for this run: (its name, the database URL that selects it)."""
+    import psycopg
+
+    schema = f"bench_{os.getpid()}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    return schema, f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+def drop_schema(url: str, schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -248,6 +275,12 @@ def main() -> None:
     parser.add_argument("--full-columns", nargs="*", default=[],
                         help="columns the bench plan leaves unmasked (e.g. 住所, to compare with a "
                              "checkout that did not mask it)")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="serve from PostgreSQL (a fresh schema in this database, dropped after)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="`databank serve --workers N` (PostgreSQL only; default 1)")
+    parser.add_argument("--json", type=Path,  # issue 11: bench/driver.py reads it
+                        help='also write every run\'s wrk figures as JSON: {"latency": {"<server> <workload>": [...]}}')
     parser.add_argument("--seed-only", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -258,14 +291,29 @@ def main() -> None:
         return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
+    if args.workers < 1 or (args.workers > 1 and not args.postgres):
+        raise SystemExit("--workers N > 1 needs --postgres URL (SQLite is served by one process)")
+    if args.postgres and args.baseline:
+        raise SystemExit("--baseline is SQLite only: run the other checkout's bench with --postgres instead")
+    schema, database_url = postgres_schema(args.postgres) if args.postgres else (None, None)
+    try:
+        run_all(args, database_url)
+    finally:
+        if schema:
+            drop_schema(args.postgres, schema)
+
+
+def run_all(args: argparse.Namespace, database_url: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data_dir = Path(tmp) / "var"
-        asset_id, key = seed(data_dir, full_columns=tuple(args.full_columns))
+        asset_id, key = seed(data_dir, full_columns=tuple(args.full_columns), database_url=database_url)
+        database = {"DATABANK_DATABASE_URL": database_url} if database_url else {}
         # name -> (databank executable, data dir, extra environment, asset id, key)
-        variants = {"metered": (VENV_BIN / "databank", data_dir, {}, asset_id, key)}
+        variants = {"metered": (VENV_BIN / "databank", data_dir, database, asset_id, key)}
         if not args.no_unmetered:
             variants["unmetered"] = (VENV_BIN / "databank", data_dir,
-                                     {"DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS": "1"}, asset_id, key)
+                                     {**database, "DATABANK_UNSAFE_UNMETERED_FOR_BENCHMARKS": "1"},
+                                     asset_id, key)
         if args.baseline:
             base_python = args.baseline / ".venv" / "bin" / "python"
             base_dir = Path(tmp) / "baseline-var"
@@ -282,7 +330,8 @@ def main() -> None:
                 port = free_port()
                 env = {**os.environ, "DATABANK_DATA_DIR": str(directory), "DATABANK_ENV": "production", **extra}
                 servers[name] = (subprocess.Popen(
-                    [str(executable), "serve", "--no-demo", "--port", str(port)], env=env,
+                    [str(executable), "serve", "--no-demo", "--port", str(port),
+                     *(["--workers", str(args.workers)] if args.postgres else [])], env=env,
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), f"http://127.0.0.1:{port}")
             for name, (proc, base) in servers.items():
                 wait_until_up(base + ("/" if name == "datasette" else "/healthz"), proc)
@@ -354,7 +403,8 @@ def main() -> None:
             for proc, _ in servers.values():
                 proc.terminate()
                 proc.wait(timeout=10)
-        print(f"\nmedians of {args.runs} runs, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
+        served = f"PostgreSQL, {args.workers} worker(s): " if database_url else ""  # SQLite's line unchanged
+        print(f"\n{served}medians of {args.runs} runs, wrk -t{args.threads} -c{args.connections} -d{args.seconds}s, "
               "100-row pages (req/s; ratios are medians of the per-run ratios):")
         for name in ["datasette", *variants] if "mixed" in args.workloads else []:
             def median_of(kind: str, field: str) -> float:
@@ -382,6 +432,9 @@ def main() -> None:
             p99 = {name: statistics.median(r["p99"] for r in latency[name, workload])
                    for name in ["datasette", *variants]}
             print(" | p99 ms " + ", ".join(f"{name} {value:.1f}" for name, value in p99.items()))
+    if args.json:  # issue 11: the per-run wrk figures for bench/driver.py (medians and ratios there)
+        args.json.write_text(json.dumps({"latency": {f"{name} {kind}": runs for (name, kind), runs in latency.items()}},
+                                        ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -83,11 +83,14 @@ class PostgresQuotaLedger(BatchingLedger):
     :param create_tables: False in API workers (``databank migrate`` creates them once)
     :param committers: committer threads (1 measured best on 2 cores: Python-bound)
     :param pool_size: connections (one per committer, plus reports and the feed;
-        ``group_commit=False``: one per concurrent caller)
+        ``group_commit=False``: one per concurrent caller). Default 2: the group committer
+        batches every request's reservation onto one connection, so more would sit idle while
+        counting against the per-worker budget (services/persistence.py). The feed lock holds
+        one more session of its own.
     """
 
     def __init__(self, conninfo: str, schema: str = "public", *, group_commit: bool = True,
-                 max_batch: int = 1000, committers: int = 1, pool_size: int = 4,
+                 max_batch: int = 1000, committers: int = 1, pool_size: int = 2,
                  create_tables: bool = True) -> None:
         super().__init__(group_commit=group_commit, max_batch=max_batch, committers=committers)
         pool_size = max(pool_size, committers + 1)

@@ -32,7 +32,9 @@ class PostgresCatalogueView(CatalogueView):
         self.schema = schema
         # timeout: how long a request waits for a connection; with the database away the pool
         # cannot make one, and the request must fail fast (503, Retry-After), not wait 30 s.
-        self.pool = ConnectionPool(conninfo, min_size=1, max_size=4, open=True, timeout=3.0,
+        # max_size: part of the per-worker connection budget (services/persistence.py,
+        # docs/scaling.md); catalogue queries are short reads, two at once keep a worker busy.
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=2, open=True, timeout=3.0,
                                    kwargs={"options": f"-c search_path={schema}"})
         if create_tables:
             self.create_tables()

@@ -8,6 +8,21 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
+#: Connections one event-sourced application's store keeps per process.
+EVENT_STORE_CONNECTIONS = 1
+#: The applications with an event store (Catalogue, StaffDirectory, Market, Metering, BillingRecords).
+EVENT_STORES = 5
+
+#: The most PostgreSQL connections one worker process opens, its pools at their ceilings:
+#: event stores 5 × 1, datastore 4 (the rows path), quota ledger 2 (the group committer and
+#: reports/feed) + 1 (the feed lock's own session), catalogue read model 2, entitlements read
+#: model 2. Sized so that 4 workers (64) plus a test process or a CLI fit PostgreSQL's default
+#: ``max_connections`` of 100 with headroom (docs/scaling.md, "Connections per worker"); the
+#: request threads (DATABANK_REQUEST_THREADS, 8 on 2 cores) queue on these pools for a few
+#: milliseconds rather than each holding a connection of its own.
+CONNECTIONS_PER_WORKER = EVENT_STORES * EVENT_STORE_CONNECTIONS + 4 + 2 + 1 + 2 + 2
+
+
 @dataclass(frozen=True)
 class PostgresParams:
     host: str
@@ -78,11 +93,12 @@ class EventStoreConfig:
                 "POSTGRES_USER": p.user, "POSTGRES_PASSWORD": p.password, "POSTGRES_SCHEMA": p.schema,
                 # The library's default waits forever for the table lock.
                 "POSTGRES_LOCK_TIMEOUT": "10",
-                # Connections kept open per application and process: four applications per
-                # worker, so the library's default (5 kept + 10 overflow) held ~30 connections
-                # per idle worker and 4 workers exhausted PostgreSQL's default 100. The hot path
-                # (rows) touches no event store; keep one open, open up to 4 more on demand.
-                "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "4",
+                # Connections per application and process (CONNECTIONS_PER_WORKER below): the
+                # library's default (5 kept + 10 overflow) held ~30 per idle worker, and even
+                # 1 + 4 overflow let 4 workers reach "too many clients" of PostgreSQL's 100.
+                # The hot path (rows) touches no event store; their transactions (a command's
+                # save, a follower's poll) are milliseconds, so one connection each suffices.
+                "POSTGRES_POOL_SIZE": str(EVENT_STORE_CONNECTIONS), "POSTGRES_MAX_OVERFLOW": "0",
                 # The library retries a failed connection 10 times; with its default 5 s wait
                 # per attempt a command hung ~50 s while the database was down. 1 s per attempt
                 # bounds the wait to ~12 s before the 503 (marketplace/web/unavailable.py).
