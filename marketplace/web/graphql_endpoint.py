@@ -100,7 +100,7 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.language import DocumentNode
+from graphql.language import DocumentNode, FieldNode, NullValueNode, VariableNode
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -222,6 +222,35 @@ class _Prepared:
     document: DocumentNode | None
     operations: dict[str | None, _Operation]
     refusal: bytes | None = None
+
+
+#: What runs on the event loop instead of a worker thread: a query whose root fields are all
+#: ``rows`` pages in row order (no ``where``, no ``orderBy``): read by primary key after a cached
+#: key lookup, the hot path. A thread hop costs it about half its throughput (the loop and the
+#: workers hand the GIL to each other; measured in docs/decisions.md), and such a page cannot
+#: scan. Anything else — a filter or a sort that may scan, a mutation, another store — runs on a
+#: worker thread, so it never stalls the loop.
+INLINE_ROOT_FIELDS = frozenset({"rows", "__typename"})
+SCAN_ARGUMENTS = frozenset({"where", "orderBy"})
+
+
+def runs_inline(operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> bool:
+    """True when ``operation`` (with these variables) is only pages of rows in row order."""
+    if operation.operation is not OperationType.QUERY:
+        return False
+    for selection in operation.selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.name.value not in INLINE_ROOT_FIELDS:
+            return False  # fragments and other fields: not known to be cheap
+        for argument in selection.arguments or ():
+            if argument.name.value not in SCAN_ARGUMENTS:
+                continue
+            value = argument.value
+            if isinstance(value, VariableNode):
+                if variables.get(value.name.value) is not None:
+                    return False
+            elif not isinstance(value, NullValueNode):
+                return False
+    return True
 
 
 class _ExecutionContext(ExecutionContext):
@@ -433,10 +462,14 @@ class GraphQLEndpoint:
                 return self._context_failed(exc)
         # Everything that may wait on a database — a key lookup, the resolvers' reads, the quota
         # ledger, settling held grants, encoding the answer — runs on a worker thread, at most
-        # ``threads`` at once: the event loop only moves bytes, so one slow query never stalls
-        # the other requests (graphql-core's execute is synchronous).
-        outcome = await to_thread.run_sync(self._execute, request, context, document, variables,
-                                           operation_name, limiter=self.limiter)
+        # ``threads`` at once: one slow query never stalls the other requests (graphql-core's
+        # execute is synchronous). Pages of rows in row order, which cannot scan, run here on
+        # the loop: the hop would halve their throughput (``runs_inline``).
+        if runs_inline(operation.node, variables):
+            outcome = self._execute(request, context, document, variables, operation_name)
+        else:
+            outcome = await to_thread.run_sync(self._execute, request, context, document,
+                                               variables, operation_name, limiter=self.limiter)
         if isinstance(outcome, Response):
             return outcome
         # An async resolver (an upload's, which hops to threads itself) left the rest of the
