@@ -23,7 +23,12 @@ from domain.metering import period_of
 from domain.subscription import Entitlement
 from marketplace.datastore import Datastore, Filter, QueryRejected
 from marketplace.datastore.cursors import CursorSealer
-from marketplace.datastore.indexes import DEFAULT_SCAN_BUDGET, check_scan_budget, indexed_names
+from marketplace.datastore.indexes import (
+    DEFAULT_SCAN_BUDGET,
+    check_scan_budget,
+    index_use,
+    indexed_names,
+)
 from marketplace.datastore.rows import OPS, Row, is_operator
 from marketplace.metering import Grant, QuotaLedger, QuotaTerms, Refusal
 from marketplace.projections.entitlements import ApiKeyRecord
@@ -339,6 +344,24 @@ class RowAccess:
             row_count=version_doc.get("row_count"), filters=tuple(filters), subject=subject,
             terms=grant_terms, masker=masker, tier=tier_key[0],
             indexed=indexed_names(version_doc["columns"]))
+
+    def served_by_index(self, asset_id: object, where: object, order_by: object) -> bool:
+        """Whether a page of the asset's current version with this ``where``/``order_by`` is read
+        through an index (never a scan): the web layer runs such pages on the event loop and
+        everything else on a worker thread. Anything odd answers False (the thread path then
+        gives the real answer or error); decides nothing about access, uses no quota."""
+        if not isinstance(asset_id, str) or not (order_by is None or isinstance(order_by, str)):
+            return False
+        entry = self._assets.get(asset_id, lambda: self.catalogue_view.get(asset_id))
+        if entry is None or entry["status"] != "published" or not entry.get("current_version"):
+            return False
+        version_doc = entry["versions"][entry["current_version"] - 1]
+        columns = tuple(c["name"] for c in version_doc["columns"])
+        try:
+            filters = parse_where(where or {}, columns)
+        except QueryRejected:
+            return False
+        return index_use(filters, order_by, indexed_names(version_doc["columns"])).served
 
     def reserve(self, plan: AccessPlan, rows_wanted: int, *, continuation: bool = False,
                 final: bool = False) -> Grant:

@@ -107,7 +107,8 @@ def create_app(bank: "DataBank", *, start_followers: bool = True) -> Starlette:
         schema.graphql_schema, context_factory=context, limits=GraphQLLimits(),
         introspection=settings.is_development, graphiql=settings.is_development,
         max_upload_bytes=settings.max_upload_bytes, max_body_bytes=settings.max_body_bytes,
-        authorize_upload=authorize_upload, logger=log, limiter=limiter)
+        authorize_upload=authorize_upload, logger=log, limiter=limiter,
+        served_by_index=bank.row_access.served_by_index)
 
     def healthz(request: Request) -> JSONResponse:  # sync: Starlette runs it on a worker thread
         # Ready when the event store answers; report how far the catalogue read model lags.

@@ -100,7 +100,13 @@ from graphql import (
     specified_rules,
     validate,
 )
-from graphql.language import DocumentNode, FieldNode, NullValueNode, VariableNode
+from graphql.language import (
+    DocumentNode,
+    FieldNode,
+    NullValueNode,
+    StringValueNode,
+    VariableNode,
+)
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -225,31 +231,47 @@ class _Prepared:
 
 
 #: What runs on the event loop instead of a worker thread: a query whose root fields are all
-#: ``rows`` pages in row order (no ``where``, no ``orderBy``): read by primary key after a cached
-#: key lookup, the hot path. A thread hop costs it about half its throughput (the loop and the
-#: workers hand the GIL to each other; measured in docs/decisions.md), and such a page cannot
-#: scan. Anything else — a filter or a sort that may scan, a mutation, another store — runs on a
-#: worker thread, so it never stalls the loop.
+#: ``rows`` pages read through an index — in row order (no ``where``, no ``orderBy``), or with a
+#: filter or sort the asset's indexes serve (``served_by_index``, the access path's rule). A
+#: thread hop costs such a page about half its throughput (the loop and the workers hand the GIL
+#: to each other; measured in docs/decisions.md), and it cannot scan. Anything else — a filter or
+#: a sort that may scan, a mutation, another store — runs on a worker thread, so it never stalls
+#: the loop.
 INLINE_ROOT_FIELDS = frozenset({"rows", "__typename"})
-SCAN_ARGUMENTS = frozenset({"where", "orderBy"})
+SCAN_ARGUMENTS = ("where", "orderBy")
+ServedByIndex = Callable[[object, object, object], bool]
+_UNKNOWN = object()  # an argument written inline as an object or list: not looked into
 
 
-def runs_inline(operation: OperationDefinitionNode, variables: Mapping[str, Any]) -> bool:
-    """True when ``operation`` (with these variables) is only pages of rows in row order."""
+def _argument(value: Any, variables: Mapping[str, Any]) -> object:
+    if value is None or isinstance(value, NullValueNode):
+        return None
+    if isinstance(value, VariableNode):
+        return variables.get(value.name.value)
+    if isinstance(value, StringValueNode):
+        return value.value
+    return _UNKNOWN
+
+
+def runs_inline(operation: OperationDefinitionNode, variables: Mapping[str, Any],
+                served_by_index: ServedByIndex | None = None) -> bool:
+    """True when ``operation`` (with these variables) is only pages of rows read through an
+    index: in row order, or (given ``served_by_index(asset_id, where, order_by)``) filtered or
+    sorted on indexed columns."""
     if operation.operation is not OperationType.QUERY:
         return False
     for selection in operation.selection_set.selections:
         if not isinstance(selection, FieldNode) or selection.name.value not in INLINE_ROOT_FIELDS:
             return False  # fragments and other fields: not known to be cheap
-        for argument in selection.arguments or ():
-            if argument.name.value not in SCAN_ARGUMENTS:
-                continue
-            value = argument.value
-            if isinstance(value, VariableNode):
-                if variables.get(value.name.value) is not None:
-                    return False
-            elif not isinstance(value, NullValueNode):
-                return False
+        arguments = {a.name.value: a.value for a in selection.arguments or ()}
+        where, order_by = (_argument(arguments.get(name), variables) for name in SCAN_ARGUMENTS)
+        if where is None and order_by is None:
+            continue
+        if served_by_index is None or _UNKNOWN in (where, order_by):
+            return False
+        asset_id = _argument(arguments.get("assetId"), variables)
+        if not served_by_index(asset_id, where, order_by):
+            return False
     return True
 
 
@@ -284,6 +306,7 @@ class GraphQLEndpoint:
         logger: logging.Logger | None = None,
         cache_size: int = 512,
         limiter: CapacityLimiter | None = None,
+        served_by_index: ServedByIndex | None = None,
     ) -> None:
         """:param schema: a graphql-core schema (``graphene.Schema(...).graphql_schema``).
         :param context_factory: builds the context of a request (identity, services ...).
@@ -301,11 +324,14 @@ class GraphQLEndpoint:
         :param cache_size: validated query texts kept (LRU); 0 turns the cache off.
         :param limiter: the worker threads operations run on at most at once (shared with the
             other routes that wait on the databases); anyio's default limiter when None.
+        :param served_by_index: ``(asset_id, where, order_by) -> bool``, the access path's
+            rule for a page read through an index (such pages run on the event loop)
         """
         self.schema = schema
         self.context_factory = context_factory
         self._async_factory = iscoroutinefunction(context_factory)
         self.limiter = limiter
+        self.served_by_index = served_by_index
         self.limits = limits
         self.introspection = introspection
         self.graphiql = graphiql
@@ -465,7 +491,7 @@ class GraphQLEndpoint:
         # ``threads`` at once: one slow query never stalls the other requests (graphql-core's
         # execute is synchronous). Pages of rows in row order, which cannot scan, run here on
         # the loop: the hop would halve their throughput (``runs_inline``).
-        if runs_inline(operation.node, variables):
+        if runs_inline(operation.node, variables, self.served_by_index):
             outcome = self._execute(request, context, document, variables, operation_name)
         else:
             outcome = await to_thread.run_sync(self._execute, request, context, document,

@@ -120,3 +120,23 @@ def test_the_version_says_which_columns_are_filterable(world: People) -> None:
     assert columns == {"编号": True, "姓名": False, PHONE: False, ID_NUMBER: False, "行业": False,
                        "人数": False, "登记日期": True}
     assert {i["name"]: i["filterable"] for i in asset["informationItems"]} == {n: False for n, _, _ in ITEMS}
+
+
+@pytest.mark.parametrize("variables, served", [
+    ({}, True),
+    ({"where": {"编号": "P000001"}}, True),
+    ({"where": {"登记日期": {"gte": "2025-06-01"}}}, True),
+    ({"orderBy": "登记日期"}, True),
+    ({"where": {"行业": "制造业"}}, False),
+    ({"orderBy": "人数"}, False),
+    ({"where": {"行业": "制造业"}, "orderBy": "登记日期"}, False),
+    ({"where": {"no such column": 1}}, False),
+    ({"where": "not an object"}, False),
+])
+def test_the_access_path_tells_the_web_layer_which_pages_an_index_serves(
+        world: People, variables: dict, served: bool) -> None:
+    """Pages an index serves run on the event loop; the rest (scans, bad input) on a thread."""
+    access = world.bank.row_access
+    assert access.served_by_index(world.asset, variables.get("where"),
+                                  variables.get("orderBy")) is served
+    assert access.served_by_index("no such asset", None, None) is False
