@@ -176,17 +176,22 @@ def _scan_budget(value: str | None) -> int | None:
     return rows
 
 
-def _proxies(value: str) -> tuple[str, ...]:
-    """``DATABANK_TRUSTED_PROXIES``: addresses and networks (CIDR), checked here so that a typo
-    stops the start instead of silently trusting nobody (or everybody)."""
-    proxies = tuple(item.strip() for item in value.split(",") if item.strip())
-    for item in proxies:
+def _networks(value: str, setting: str, hint: str = "") -> tuple[str, ...]:
+    """Comma-separated addresses and networks (CIDR), each checked, so that a typo stops the
+    start instead of silently trusting (or opening to) nobody or everybody."""
+    items = tuple(item.strip() for item in value.split(",") if item.strip())
+    for item in items:
         try:
             ipaddress.ip_network(item, strict=False)
         except ValueError:
-            raise ValueError(f"DATABANK_TRUSTED_PROXIES: {item!r} is not an IP address or network "
-                             "(like 10.0.0.0/8)") from None
-    return proxies
+            raise ValueError(f"{setting}: {item!r} is not an IP address or network "
+                             f"(like 10.0.0.0/8){hint}") from None
+    return items
+
+
+def _proxies(value: str) -> tuple[str, ...]:
+    """``DATABANK_TRUSTED_PROXIES``: the reverse proxies whose ``X-Forwarded-For`` is believed."""
+    return _networks(value, "DATABANK_TRUSTED_PROXIES")
 
 
 def _log_format(value: str) -> str:
@@ -202,14 +207,7 @@ def _metrics_allow(value: str | None) -> tuple[str, ...]:
         return Settings.metrics_allow
     if value.strip().lower() == "none":
         return ()
-    networks = tuple(item.strip() for item in value.split(",") if item.strip())
-    for item in networks:
-        try:
-            ipaddress.ip_network(item, strict=False)
-        except ValueError:
-            raise ValueError(f"DATABANK_METRICS_ALLOW: {item!r} is not an IP address or network "
-                             "(like 10.0.0.0/8), nor 'none'") from None
-    return networks
+    return _networks(value, "DATABANK_METRICS_ALLOW", ", nor 'none'")
 
 
 def _ready_max_lag(value: str) -> int:
